@@ -1,0 +1,110 @@
+# hearth — build, test, run, bench.
+#
+#   make            build build/hearth
+#   make run        install missing packages, build, serve examples/hello on :8787
+#   make test       install missing packages, build (normal + ASan/UBSan), run every test
+#   make bench      run the benchmarks side by side with workerd (see bench/README.md)
+#
+# A second build tree with sanitizers: `make BUILD=build/asan SAN=1`.
+
+BUILD ?= build
+SAN   ?=
+
+CC  := gcc
+CXX := g++
+
+PKGS := mozjs-102 libuv jansson libcurl openssl sqlite3 zlib libidn2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
+
+OPT := -O2
+ifeq ($(SAN),1)
+  OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+WARN     := -Wall -Wextra -Werror
+CPPFLAGS := -D_GNU_SOURCE -Isrc -I$(BUILD)/gen -MMD -MP
+CFLAGS   := -std=c11 $(WARN) $(OPT) -g -pthread
+# SpiderMonkey headers are C++17 and include their own config; -isystem keeps their warnings out.
+CXXFLAGS := -std=c++17 $(WARN) -Wno-invalid-offsetof -Wno-unused-parameter -Wno-dangling-pointer $(OPT) -g -pthread \
+            -fno-rtti -fno-exceptions $(PKG_CFLAGS)
+LDFLAGS  := $(OPT) -g -pthread -rdynamic
+LDLIBS   := $(PKG_LIBS) -lstdc++ -lm -ldl
+
+C_SRCS   := $(filter-out src/main.c,$(wildcard src/*/*.c))
+CXX_SRCS := $(wildcard src/js/*.cpp)
+JS_SRCS  := $(sort $(wildcard src/runtime/*.js))
+OBJS     := $(C_SRCS:%.c=$(BUILD)/%.o) $(CXX_SRCS:%.cpp=$(BUILD)/%.o) $(BUILD)/gen/runtime_files.o
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+CONF_SRCS  := $(wildcard tests/conformance/*.c)
+CONF_BINS  := $(CONF_SRCS:tests/conformance/%.c=$(BUILD)/tests/conformance_%)
+
+.PHONY: all deps run test unit bench clean format check-format
+all: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS)
+
+$(BUILD)/hearth: $(BUILD)/src/main.o $(BUILD)/libhearth.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libhearth.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -isystem /usr/include/mozjs-102 -c -o $@ $<
+
+$(BUILD)/src/js/%.o: src/js/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/runtime_files.c: $(JS_SRCS) $(BUILD)/tools/embed
+	@mkdir -p $(dir $@)
+	$(BUILD)/tools/embed $@ runtime_files src/runtime/ $(JS_SRCS)
+
+$(BUILD)/gen/runtime_files.o: $(BUILD)/gen/runtime_files.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The embed tool runs at build time on the build machine; it never needs sanitizers.
+$(BUILD)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/conformance_%: tests/conformance/%.c $(BUILD)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
+
+deps:
+	@scripts/install-deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hearth
+	$(BUILD)/hearth dev examples/hello
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@scripts/run-tests.sh
+
+unit: all
+	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hearth
+	@bench/run.sh
+
+format:
+	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tools/*.c)
+
+check-format:
+	@clang-format --dry-run -Werror $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tools/*.c)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

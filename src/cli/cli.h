@@ -1,0 +1,18 @@
+/* cli — the command-line entry points and their shared helpers. */
+#ifndef HEARTH_CLI_CLI_H
+#define HEARTH_CLI_CLI_H
+
+#include <stdbool.h>
+
+#define HEARTH_VERSION "0.1.0"
+
+int cmd_dev(int argc, char **argv);
+
+/* Parses a whole decimal integer in [min, max]. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+/* Parses a non-negative number of seconds ("30", "0.5"). */
+bool cli_parse_seconds(const char *s, double *out);
+/* Prints "hearth: <msg>" and the usage to stderr; returns the exit status for usage errors. */
+int cli_usage_error(const char *usage, const char *msg);
+
+#endif

@@ -1,0 +1,541 @@
+#include "config/wrangler.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/fs.h"
+#include "config/dotenv.h"
+#include "config/jsonc.h"
+#include "config/toml.h"
+
+/* ---- diagnostics ------------------------------------------------------------------------- */
+
+typedef struct loader {
+    worker_config *c;
+    config_diag *d;
+    const char *file; /* the config file name as shown in messages */
+} loader;
+
+static void diag(loader *l, bool error, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void diag(loader *l, bool error, int line, const char *fmt, ...) {
+    buf *t = &l->d->text;
+    if (line > 0)
+        buf_printf(t, "%s:%d: %s: ", l->file, line, error ? "error" : "warning");
+    else
+        buf_printf(t, "%s: %s: ", l->file, error ? "error" : "warning");
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(t, fmt, ap);
+    va_end(ap);
+    buf_putc(t, '\n');
+    if (error)
+        l->d->errors++;
+    else
+        l->d->warnings++;
+}
+
+void config_diag_free(config_diag *d) { buf_free(&d->text); }
+
+/* "a string", "an integer", ... for messages. */
+static const char *a_type(cfg_type t) {
+    switch (t) {
+    case CFG_INTEGER: return "an integer";
+    case CFG_ARRAY: return "an array";
+    default: {
+        static __thread char s[32];
+        snprintf(s, sizeof s, "a %s", cfg_type_name(t));
+        return s;
+    }
+    }
+}
+
+/* The value of `key` if it has type `type`; otherwise an error naming what was expected. */
+static const cfg_value *get_typed(loader *l, const cfg_value *table, const char *path,
+                                  const char *key, cfg_type type, const char *expected) {
+    const cfg_value *v = cfg_table_get(table, key);
+    if (!v) return NULL;
+    if (v->type != type) {
+        diag(l, true, v->line, "\"%s%s\" must be %s, e.g. %s (found %s)", path, key, a_type(type),
+             expected, a_type(v->type));
+        return NULL;
+    }
+    return v;
+}
+
+/* ---- known keys -------------------------------------------------------------------------- */
+
+typedef enum key_support { KEY_SUPPORTED, KEY_LATER, KEY_IGNORED, KEY_UNSUPPORTED } key_support;
+
+static const struct {
+    const char *key;
+    key_support support;
+    const char *note;
+} kTopLevelKeys[] = {
+    {"name", KEY_SUPPORTED, NULL},
+    {"main", KEY_SUPPORTED, NULL},
+    {"compatibility_date", KEY_SUPPORTED, NULL},
+    {"compatibility_flags", KEY_SUPPORTED, NULL},
+    {"vars", KEY_SUPPORTED, NULL},
+    {"limits", KEY_SUPPORTED, NULL},
+    {"rules", KEY_SUPPORTED, NULL},
+    {"upload_source_maps", KEY_SUPPORTED, NULL},
+    {"$schema", KEY_IGNORED, NULL},
+    {"account_id", KEY_IGNORED, NULL},
+    {"workers_dev", KEY_IGNORED, NULL},
+    {"preview_urls", KEY_IGNORED, NULL},
+    {"send_metrics", KEY_IGNORED, NULL},
+    {"keep_vars", KEY_IGNORED, NULL},
+    {"minify", KEY_IGNORED, NULL},
+    {"no_bundle", KEY_IGNORED, NULL},
+    {"find_additional_modules", KEY_IGNORED, NULL},
+    {"base_dir", KEY_IGNORED, NULL},
+    {"preserve_file_names", KEY_IGNORED, NULL},
+    {"dev", KEY_IGNORED, NULL},
+    {"build", KEY_UNSUPPORTED, "hearth runs the files as they are and does not run build commands"},
+    {"routes", KEY_LATER, "routing by pattern is not implemented yet"},
+    {"route", KEY_LATER, "routing by pattern is not implemented yet"},
+    {"ratelimits", KEY_LATER, "the rate limiting binding is not implemented yet"},
+    {"unsafe", KEY_LATER, "unsafe bindings are not implemented yet"},
+    {"durable_objects", KEY_LATER, "Durable Objects are not implemented yet"},
+    {"migrations", KEY_LATER, "Durable Objects are not implemented yet"},
+    {"services", KEY_LATER, "service bindings are not implemented yet"},
+    {"version_metadata", KEY_LATER, "the version metadata binding is not implemented yet"},
+    {"observability", KEY_LATER, "stored logs are not implemented yet"},
+    {"tail_consumers", KEY_LATER, "Tail Workers are not implemented yet"},
+    {"triggers", KEY_LATER, "cron triggers are not implemented yet"},
+    {"env", KEY_LATER, "environments are not implemented yet; the top-level settings are used"},
+    {"kv_namespaces", KEY_UNSUPPORTED, NULL},
+    {"r2_buckets", KEY_UNSUPPORTED, NULL},
+    {"d1_databases", KEY_UNSUPPORTED, NULL},
+    {"queues", KEY_UNSUPPORTED, NULL},
+    {"analytics_engine_datasets", KEY_UNSUPPORTED, NULL},
+    {"ai", KEY_UNSUPPORTED, NULL},
+    {"browser", KEY_UNSUPPORTED, NULL},
+    {"hyperdrive", KEY_UNSUPPORTED, NULL},
+    {"vectorize", KEY_UNSUPPORTED, NULL},
+    {"send_email", KEY_UNSUPPORTED, NULL},
+    {"mtls_certificates", KEY_UNSUPPORTED, NULL},
+    {"dispatch_namespaces", KEY_UNSUPPORTED, NULL},
+    {"assets", KEY_UNSUPPORTED, NULL},
+    {"site", KEY_UNSUPPORTED, NULL},
+    {"logpush", KEY_UNSUPPORTED, NULL},
+    {"placement", KEY_UNSUPPORTED, NULL},
+    {"node_compat", KEY_UNSUPPORTED, NULL},
+    {"usage_model", KEY_UNSUPPORTED, NULL},
+    {"wasm_modules", KEY_UNSUPPORTED, "use ES module imports of .wasm files"},
+    {"text_blobs", KEY_UNSUPPORTED, "use ES module imports of .txt files"},
+    {"data_blobs", KEY_UNSUPPORTED, "use ES module imports of .bin files"},
+    {"workflows", KEY_UNSUPPORTED, NULL},
+    {"pipelines", KEY_UNSUPPORTED, NULL},
+    {"containers", KEY_UNSUPPORTED, NULL},
+    {"alias", KEY_UNSUPPORTED, "hearth does not bundle"},
+    {"define", KEY_UNSUPPORTED, "hearth does not bundle"},
+    {"tsconfig", KEY_UNSUPPORTED, "hearth does not bundle"},
+    {"jsx_factory", KEY_UNSUPPORTED, "hearth does not bundle"},
+    {"jsx_fragment", KEY_UNSUPPORTED, "hearth does not bundle"},
+};
+
+static void check_top_level_keys(loader *l, const cfg_value *doc) {
+    for (size_t i = 0; i < doc->u.tab.len; i++) {
+        const char *key = doc->u.tab.keys[i];
+        int line = doc->u.tab.vals[i]->line;
+        size_t k = 0, n = sizeof kTopLevelKeys / sizeof kTopLevelKeys[0];
+        while (k < n && strcmp(kTopLevelKeys[k].key, key) != 0) k++;
+        if (k == n) {
+            diag(l, false, line, "unknown key \"%s\" (ignored)", key);
+            continue;
+        }
+        const char *note = kTopLevelKeys[k].note;
+        switch (kTopLevelKeys[k].support) {
+        case KEY_LATER:
+        case KEY_UNSUPPORTED:
+            diag(l, false, line, "\"%s\" is not supported by hearth and is ignored%s%s", key,
+                 note ? ": " : "", note ? note : "");
+            break;
+        default: break;
+        }
+    }
+}
+
+/* ---- individual keys --------------------------------------------------------------------- */
+
+static bool valid_worker_name(const char *s) {
+    if (!*s || strlen(s) > 63) return false;
+    for (const char *p = s; *p; p++)
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '_'))
+            return false;
+    return *s != '-';
+}
+
+static bool valid_date(const char *s) {
+    int y, m, d;
+    char extra;
+    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) return false;
+    return y >= 2000 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static void load_name(loader *l, const cfg_value *doc) {
+    const cfg_value *v = get_typed(l, doc, "", "name", CFG_STRING, "name = \"my-worker\"");
+    if (v) {
+        if (!valid_worker_name(v->u.str.ptr))
+            diag(l, true, v->line,
+                 "\"name\" must be lowercase letters, digits, '-' and '_' (at most 63, not "
+                 "starting with '-'), e.g. name = \"my-worker\" (found \"%s\")",
+                 v->u.str.ptr);
+        l->c->name = xstrdup(v->u.str.ptr);
+        return;
+    }
+    /* Like wrangler dev: a Worker without a name is named after its directory. */
+    const char *base = strrchr(l->c->dir, '/');
+    base = base ? base + 1 : l->c->dir;
+    buf name = {0};
+    for (const char *p = base; *p; p++)
+        buf_putc(&name, isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-');
+    if (!name.len || name.data[0] == '-') buf_puts(&name, "worker");
+    l->c->name = buf_detach(&name, NULL);
+}
+
+static void load_main(loader *l, const cfg_value *doc) {
+    const cfg_value *v = get_typed(l, doc, "", "main", CFG_STRING, "main = \"src/index.js\"");
+    if (!v) {
+        if (!cfg_table_get(doc, "main"))
+            diag(l, true, 0,
+                 "\"main\" is required: the path of the Worker's entry module, e.g. main = "
+                 "\"src/index.js\"");
+        return;
+    }
+    const char *m = v->u.str.ptr;
+    while (m[0] == '.' && m[1] == '/') m += 2;
+    l->c->main = xstrdup(m);
+}
+
+static void load_compat(loader *l, const cfg_value *doc) {
+    const cfg_value *v = get_typed(l, doc, "", "compatibility_date", CFG_STRING,
+                                   "compatibility_date = \"2024-09-23\"");
+    if (v && !valid_date(v->u.str.ptr))
+        diag(l, true, v->line,
+             "\"compatibility_date\" must be a date written YYYY-MM-DD, e.g. "
+             "compatibility_date = \"2024-09-23\" (found \"%s\")",
+             v->u.str.ptr);
+    if (v) {
+        l->c->compatibility_date = xstrdup(v->u.str.ptr);
+    } else if (!cfg_table_get(doc, "compatibility_date")) {
+        char today[16];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+        diag(l, false, 0, "no \"compatibility_date\" was given; using today's date, %s", today);
+        l->c->compatibility_date = xstrdup(today);
+    }
+    const cfg_value *flags = get_typed(l, doc, "", "compatibility_flags", CFG_ARRAY,
+                                       "compatibility_flags = [\"nodejs_compat\"]");
+    if (!flags) return;
+    l->c->compatibility_flags = xcalloc(flags->u.arr.len + 1, sizeof(char *));
+    for (size_t i = 0; i < flags->u.arr.len; i++) {
+        const cfg_value *f = flags->u.arr.items[i];
+        if (f->type != CFG_STRING) {
+            diag(l, true, f->line, "\"compatibility_flags\" must hold strings (found %s)",
+                 a_type(f->type));
+            continue;
+        }
+        l->c->compatibility_flags[l->c->compatibility_flag_count++] = xstrdup(f->u.str.ptr);
+    }
+}
+
+static void load_limits(loader *l, const cfg_value *doc) {
+    const cfg_value *limits = get_typed(l, doc, "", "limits", CFG_TABLE, "[limits] cpu_ms = 50");
+    if (!limits) return;
+    for (size_t i = 0; i < limits->u.tab.len; i++) {
+        const char *key = limits->u.tab.keys[i];
+        const cfg_value *v = limits->u.tab.vals[i];
+        if (strcmp(key, "cpu_ms") != 0) {
+            diag(l, false, v->line, "unknown key \"limits.%s\" (ignored)", key);
+            continue;
+        }
+        if (v->type != CFG_INTEGER || v->u.i < 1 || v->u.i > 300000) {
+            diag(l, true, v->line,
+                 "\"limits.cpu_ms\" must be an integer number of milliseconds from 1 to 300000, "
+                 "e.g. cpu_ms = 50");
+            continue;
+        }
+        l->c->cpu_ms = (uint64_t)v->u.i;
+    }
+}
+
+static json_t *cfg_to_json(const cfg_value *v) {
+    switch (v->type) {
+    case CFG_STRING:
+    case CFG_DATETIME:
+    case CFG_DATETIME_LOCAL:
+    case CFG_DATE_LOCAL:
+    case CFG_TIME_LOCAL: return json_stringn(v->u.str.ptr, v->u.str.len);
+    case CFG_INTEGER: return json_integer(v->u.i);
+    case CFG_FLOAT: return json_real(v->u.f);
+    case CFG_BOOL: return json_boolean(v->u.b);
+    case CFG_NULL: return json_null();
+    case CFG_ARRAY: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < v->u.arr.len; i++) json_array_append_new(a, cfg_to_json(v->u.arr.items[i]));
+        return a;
+    }
+    case CFG_TABLE: {
+        json_t *o = json_object();
+        for (size_t i = 0; i < v->u.tab.len; i++)
+            json_object_set_new(o, v->u.tab.keys[i], cfg_to_json(v->u.tab.vals[i]));
+        return o;
+    }
+    }
+    return json_null();
+}
+
+static void add_binding(json_t *bindings, const char *type, const char *name, const char *field,
+                        json_t *value) {
+    /* A later binding of the same name replaces an earlier one (secrets override vars). */
+    size_t i;
+    json_t *b;
+    json_array_foreach(bindings, i, b) {
+        if (strcmp(json_string_value(json_object_get(b, "name")), name) == 0) {
+            json_array_remove(bindings, i);
+            break;
+        }
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, field, value);
+    json_array_append_new(bindings, o);
+}
+
+static void load_vars(loader *l, const cfg_value *doc, json_t *bindings) {
+    const cfg_value *vars =
+        get_typed(l, doc, "", "vars", CFG_TABLE, "[vars] API_HOST = \"example.com\"");
+    if (!vars) return;
+    for (size_t i = 0; i < vars->u.tab.len; i++) {
+        const cfg_value *v = vars->u.tab.vals[i];
+        const char *name = vars->u.tab.keys[i];
+        if (v->type == CFG_STRING)
+            add_binding(bindings, "plain_text", name, "text", json_string(v->u.str.ptr));
+        else
+            add_binding(bindings, "json", name, "json", cfg_to_json(v));
+    }
+}
+
+static void load_dev_vars(loader *l, json_t *bindings) {
+    char *path = fs_join(l->c->dir, ".dev.vars");
+    size_t len;
+    char *text = fs_read_file(path, &len, NULL, 0);
+    if (!text) {
+        free(path);
+        return;
+    }
+    char err[256];
+    cfg_value *vars = dotenv_parse(text, len, err, sizeof err);
+    if (!vars) {
+        buf_printf(&l->d->text, "%s: error: %s\n", path, err);
+        l->d->errors++;
+    } else {
+        for (size_t i = 0; i < vars->u.tab.len; i++)
+            add_binding(bindings, "secret_text", vars->u.tab.keys[i], "text",
+                        json_string(vars->u.tab.vals[i]->u.str.ptr));
+        cfg_free(vars);
+    }
+    free(text);
+    free(path);
+}
+
+static void add_rule(worker_config *c, js_module_kind kind, bool fallthrough, const char **globs,
+                     size_t n) {
+    c->rules = xrealloc(c->rules, (c->rule_count + 1) * sizeof *c->rules);
+    module_rule *r = &c->rules[c->rule_count++];
+    r->kind = kind;
+    r->fallthrough = fallthrough;
+    r->globs = xcalloc(n ? n : 1, sizeof(char *));
+    r->glob_count = n;
+    for (size_t i = 0; i < n; i++) r->globs[i] = xstrdup(globs[i]);
+}
+
+static void load_rules(loader *l, const cfg_value *doc) {
+    const cfg_value *rules = get_typed(l, doc, "", "rules", CFG_ARRAY,
+                                       "[[rules]] type = \"Text\" globs = [\"**/*.md\"]");
+    for (size_t i = 0; rules && i < rules->u.arr.len; i++) {
+        const cfg_value *r = rules->u.arr.items[i];
+        if (r->type != CFG_TABLE) {
+            diag(l, true, r->line, "each entry of \"rules\" must be a table");
+            continue;
+        }
+        const cfg_value *type = get_typed(l, r, "rules.", "type", CFG_STRING, "type = \"Text\"");
+        const cfg_value *globs =
+            get_typed(l, r, "rules.", "globs", CFG_ARRAY, "globs = [\"**/*.md\"]");
+        const cfg_value *ft = get_typed(l, r, "rules.", "fallthrough", CFG_BOOL, "fallthrough = true");
+        if (!type || !globs) {
+            if (!cfg_table_get(r, "type") || !cfg_table_get(r, "globs"))
+                diag(l, true, r->line, "each rule needs \"type\" and \"globs\"");
+            continue;
+        }
+        static const struct {
+            const char *name;
+            int kind;
+        } kinds[] = {{"ESModule", JS_MODULE_ESM}, {"Text", JS_MODULE_TEXT},
+                     {"Data", JS_MODULE_DATA},    {"CompiledWasm", JS_MODULE_WASM},
+                     {"JSON", JS_MODULE_JSON},    {"CommonJS", -1}};
+        int kind = -2;
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+            if (strcmp(kinds[k].name, type->u.str.ptr) == 0) kind = kinds[k].kind;
+        if (kind == -1) {
+            diag(l, true, type->line, "rule type \"CommonJS\" is not supported: hearth runs ES modules");
+            continue;
+        }
+        if (kind == -2) {
+            diag(l, true, type->line,
+                 "\"rules.type\" must be one of ESModule, Text, Data, CompiledWasm, JSON (found "
+                 "\"%s\")",
+                 type->u.str.ptr);
+            continue;
+        }
+        const char *list[64];
+        size_t n = 0;
+        for (size_t g = 0; g < globs->u.arr.len && n < 64; g++) {
+            const cfg_value *gv = globs->u.arr.items[g];
+            if (gv->type != CFG_STRING) {
+                diag(l, true, gv->line, "\"rules.globs\" must hold strings");
+                continue;
+            }
+            list[n++] = gv->u.str.ptr;
+        }
+        add_rule(l->c, (js_module_kind)kind, ft && ft->u.b, list, n);
+    }
+    /* wrangler's default module rules come after the user's. */
+    static const char *esm[] = {"**/*.js", "**/*.mjs"};
+    static const char *text[] = {"**/*.txt", "**/*.html"};
+    static const char *data[] = {"**/*.bin"};
+    static const char *wasm[] = {"**/*.wasm", "**/*.wasm?module"};
+    static const char *json[] = {"**/*.json"};
+    add_rule(l->c, JS_MODULE_ESM, false, esm, 2);
+    add_rule(l->c, JS_MODULE_TEXT, false, text, 2);
+    add_rule(l->c, JS_MODULE_DATA, false, data, 1);
+    add_rule(l->c, JS_MODULE_WASM, false, wasm, 2);
+    add_rule(l->c, JS_MODULE_JSON, false, json, 1);
+}
+
+static bool glob_matches(const char *glob, const char *path) {
+    if (strncmp(glob, "**/", 3) == 0) {
+        /* "**" matches any number of directories, including none. */
+        const char *rest = glob + 3;
+        if (fnmatch(rest, path, FNM_PATHNAME) == 0) return true;
+        for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
+            if (fnmatch(rest, p + 1, FNM_PATHNAME) == 0) return true;
+        return false;
+    }
+    return fnmatch(glob, path, FNM_PATHNAME) == 0;
+}
+
+int worker_config_module_kind(const worker_config *c, const char *path) {
+    for (size_t i = 0; i < c->rule_count; i++)
+        for (size_t g = 0; g < c->rules[i].glob_count; g++)
+            if (glob_matches(c->rules[i].globs[g], path)) return (int)c->rules[i].kind;
+    return -1;
+}
+
+/* ---- loading ----------------------------------------------------------------------------- */
+
+int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
+    memset(out, 0, sizeof *out);
+    static const char *names[] = {"wrangler.toml", "wrangler.json", "wrangler.jsonc"};
+    char *path = NULL;
+    for (size_t i = 0; i < 3 && !path; i++) {
+        char *p = fs_join(dir, names[i]);
+        if (fs_is_file(p))
+            path = p;
+        else
+            free(p);
+    }
+    out->dir = xstrdup(dir);
+    if (!path) {
+        buf_printf(&d->text,
+                   "%s: error: no wrangler.toml, wrangler.json or wrangler.jsonc in this "
+                   "directory\n",
+                   dir);
+        d->errors++;
+        return -1;
+    }
+    out->file = path;
+    loader l = {out, d, path};
+    size_t len;
+    char ioerr[256];
+    char *text = fs_read_file(path, &len, ioerr, sizeof ioerr);
+    if (!text) {
+        diag(&l, true, 0, "%s", ioerr);
+        return -1;
+    }
+    bool is_toml = strlen(path) > 5 && strcmp(path + strlen(path) - 5, ".toml") == 0;
+    cfg_value *doc;
+    if (is_toml) {
+        toml_error terr;
+        doc = toml_parse(text, len, &terr);
+        if (!doc)
+            buf_printf(&d->text, "%s:%d:%d: error: %s\n", path, terr.line, terr.column,
+                       terr.message),
+                d->errors++;
+    } else {
+        jsonc_error jerr;
+        doc = jsonc_parse(text, len, &jerr);
+        if (!doc)
+            buf_printf(&d->text, "%s:%d:%d: error: %s\n", path, jerr.line, jerr.column,
+                       jerr.message),
+                d->errors++;
+        else if (doc->type != CFG_TABLE) {
+            diag(&l, true, 1, "the configuration must be a JSON object");
+            cfg_free(doc);
+            doc = NULL;
+        }
+    }
+    free(text);
+    if (!doc) return -1;
+    out->doc = doc;
+    check_top_level_keys(&l, doc);
+    load_name(&l, doc);
+    load_main(&l, doc);
+    load_compat(&l, doc);
+    load_limits(&l, doc);
+    load_rules(&l, doc);
+    const cfg_value *usm = get_typed(&l, doc, "", "upload_source_maps", CFG_BOOL,
+                                     "upload_source_maps = true");
+    out->upload_source_maps = usm && usm->u.b;
+
+    json_t *bindings = json_array();
+    load_vars(&l, doc, bindings);
+    load_dev_vars(&l, bindings);
+    out->bindings_json = json_dumps(bindings, JSON_COMPACT);
+    json_decref(bindings);
+    return d->errors ? -1 : 0;
+}
+
+void worker_config_free(worker_config *c) {
+    free(c->file);
+    free(c->dir);
+    free(c->name);
+    free(c->main);
+    free(c->compatibility_date);
+    for (size_t i = 0; i < c->compatibility_flag_count; i++) free(c->compatibility_flags[i]);
+    free(c->compatibility_flags);
+    for (size_t i = 0; i < c->rule_count; i++) {
+        for (size_t g = 0; g < c->rules[i].glob_count; g++) free(c->rules[i].globs[g]);
+        free(c->rules[i].globs);
+    }
+    free(c->rules);
+    free(c->bindings_json);
+    cfg_free(c->doc);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,114 @@
+// internal.h — structures shared by the engine binding's C++ files. Never included from C.
+#ifndef HEARTH_JS_INTERNAL_H
+#define HEARTH_JS_INTERNAL_H
+
+#include <jsapi.h>
+#include <jsfriendapi.h>
+#include <js/CompileOptions.h>
+#include <js/Modules.h>
+#include <js/Promise.h>
+#include <js/Transcoding.h>
+#include <js/experimental/JSStencil.h>
+
+#include <atomic>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "js/engine.h"
+
+// One module of a program. JavaScript modules (and the small wrapper module generated for
+// text/data/json/wasm modules) are kept as transcoded stencils: compiled once, decoded by each
+// shard that instantiates the program.
+struct js_module_record {
+    std::string name;
+    js_module_kind kind;
+    std::string data;               // source text for ESM; the payload for other kinds
+    JS::TranscodeBuffer xdr;        // encoded stencil
+    bool may_import_internal;       // wrappers may import "hearth:module-data"
+    // specifier → target. Targets >= 0 are modules of this program; a target < 0 is runtime
+    // module (-target - 1).
+    std::vector<std::pair<std::string, int>> deps;
+};
+
+struct js_program {
+    std::atomic<int> refs;
+    std::vector<js_module_record> modules; // modules[0] is the main module
+    bool is_runtime;
+};
+
+// A program's stencils decoded in one shard, shared by that shard's realms of the program.
+struct shard_program {
+    js_program *program;
+    std::vector<RefPtr<JS::Stencil>> stencils;
+    int realms;
+};
+
+class hearth_job_queue;
+
+struct js_shard {
+    JSContext *cx;
+    js_shard_options opts;
+    js_shard_callbacks cb;
+    hearth_job_queue *jobs;
+    // Async context of the code running now (an invocation id); saved with each promise job.
+    uint64_t async_id;
+    // Set by another thread to stop the running code; read by the interrupt callback.
+    std::atomic<const char *> interrupt_reason;
+    // The reason the last dispatch was terminated, once the interrupt was taken.
+    const char *terminated_reason;
+    js_realm *running; // realm of the dispatch in progress
+    JS::PersistentRootedObject *scratch_global; // for compile-time module inspection
+    std::unordered_map<const js_program *, shard_program *> programs;
+    std::vector<js_realm *> realms;
+    // Promises rejected with no handler, reported after the job queue drains.
+    JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> *rejections;
+    std::vector<uint64_t> rejection_async_ids;
+};
+
+struct js_realm {
+    js_shard *shard;
+    js_program *program;
+    shard_program *sp;
+    shard_program *runtime_sp;
+    void *host;
+    bool broken;
+    JS::PersistentRootedObject global;
+    JS::PersistentRootedObject dispatcher;
+    // Module objects by index: [0, n) the program's, [n, n + r) the runtime's.
+    JS::PersistentRootedObject modules; // a JS array
+    js_realm(JSContext *cx) : global(cx), dispatcher(cx), modules(cx) {}
+};
+
+extern js_program *g_runtime_program;
+
+// errors.cpp
+void error_from_pending(JSContext *cx, js_error *err);
+void error_from_value(JSContext *cx, JS::HandleValue exc, JS::HandleObject stack, js_error *err);
+char *dup_cstr(const char *s);
+
+// program.cpp
+shard_program *shard_program_get(js_shard *s, js_program *p);
+void shard_program_release(js_shard *s, shard_program *sp);
+int runtime_module_index(const char *name);
+js_program *program_compile_runtime(js_shard *s, js_error *err);
+bool module_instantiate_all(JSContext *cx, js_realm *r);
+
+// realm.cpp
+JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request);
+js_realm *realm_of_global(JSObject *global);
+void realm_mark_broken(js_realm *r, const char *reason);
+bool realm_create_global(js_shard *s, js_realm *r);
+
+// natives.cpp
+bool define_native_ops(JSContext *cx, JS::HandleObject ops);
+
+// ops.cpp
+bool define_ops_object(JSContext *cx, JS::HandleObject global);
+bool args_to_values(JSContext *cx, const js_args *args, JS::MutableHandleValueVector out);
+
+// engine.cpp
+bool shard_run_jobs(js_shard *s);
+void shard_report_rejections(js_shard *s);
+
+#endif

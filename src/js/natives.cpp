@@ -1,0 +1,160 @@
+// natives.cpp — ops that need the engine itself rather than C: they work on arbitrary
+// JavaScript values (structured clone, promise state) or on the realm's compiled program
+// (module data). Everything that can be written over primitives lives in C instead.
+#include <js/ArrayBuffer.h>
+#include <js/Proxy.h>
+#include <js/StructuredClone.h>
+
+#include <string.h>
+
+#include "js/internal.h"
+
+// moduleData(index) → [kind, payload] for the wrapper of a text/data/json/wasm module:
+// payload is a string for text and json, an ArrayBuffer for data and wasm.
+static bool native_module_data(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    js_realm *r = realm_of_global(JS::CurrentGlobalOrNull(cx));
+    if (!r || args.length() < 1 || !args[0].isInt32() || args[0].toInt32() < 0 ||
+        static_cast<size_t>(args[0].toInt32()) >= r->program->modules.size()) {
+        JS_ReportErrorASCII(cx, "moduleData: no such module");
+        return false;
+    }
+    const js_module_record &m = r->program->modules[static_cast<size_t>(args[0].toInt32())];
+    JS::RootedObject arr(cx, JS::NewArrayObject(cx, 2));
+    if (!arr) return false;
+    static const char *kinds[] = {"esm", "text", "data", "json", "wasm"};
+    JS::RootedValue v(cx);
+    JSString *kind = JS_NewStringCopyZ(cx, kinds[m.kind]);
+    if (!kind) return false;
+    v.setString(kind);
+    if (!JS_SetElement(cx, arr, 0, v)) return false;
+    if (m.kind == JS_MODULE_TEXT || m.kind == JS_MODULE_JSON) {
+        JSString *s = JS_NewStringCopyUTF8N(cx, JS::UTF8Chars(m.data.data(), m.data.size()));
+        if (!s) return false;
+        v.setString(s);
+    } else {
+        JS::RootedObject ab(cx, JS::NewArrayBuffer(cx, m.data.size()));
+        if (!ab) return false;
+        {
+            JS::AutoCheckCannotGC nogc;
+            bool shared;
+            uint8_t *data = JS::GetArrayBufferData(ab, &shared, nogc);
+            if (!m.data.empty()) memcpy(data, m.data.data(), m.data.size());
+        }
+        v.setObject(*ab);
+    }
+    if (!JS_SetElement(cx, arr, 1, v)) return false;
+    args.rval().setObject(*arr);
+    return true;
+}
+
+// structuredClone(value, transferList) — same-thread clone through the engine's serializer.
+static bool native_structured_clone(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    JS::RootedValue value(cx, args.get(0));
+    JS::RootedValue transfer(cx, args.get(1));
+    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::SameProcess, nullptr, nullptr);
+    JS::CloneDataPolicy policy;
+    if (!buf.write(cx, value, transfer, policy)) return false;
+    return buf.read(cx, args.rval());
+}
+
+// serialize(value) → ArrayBuffer in the engine's portable format (RPC, storage); deserialize
+// reverses it.
+static bool native_serialize(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    JS::RootedValue value(cx, args.get(0));
+    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::DifferentProcess, nullptr, nullptr);
+    JS::CloneDataPolicy policy;
+    if (!buf.write(cx, value, JS::UndefinedHandleValue, policy)) return false;
+    const JSStructuredCloneData &data = buf.data();
+    size_t n = data.Size();
+    JS::RootedObject ab(cx, JS::NewArrayBuffer(cx, n));
+    if (!ab) return false;
+    {
+        JS::AutoCheckCannotGC nogc;
+        bool shared;
+        uint8_t *out = JS::GetArrayBufferData(ab, &shared, nogc);
+        size_t off = 0;
+        data.ForEachDataChunk([&](const char *chunk, size_t len) {
+            memcpy(out + off, chunk, len);
+            off += len;
+            return true;
+        });
+    }
+    args.rval().setObject(*ab);
+    return true;
+}
+
+static bool native_deserialize(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    if (!args.get(0).isObject() || !JS::IsArrayBufferObject(&args[0].toObject())) {
+        JS_ReportErrorASCII(cx, "deserialize: expected an ArrayBuffer");
+        return false;
+    }
+    JS::RootedObject ab(cx, &args[0].toObject());
+    JSStructuredCloneData data(JS::StructuredCloneScope::DifferentProcess);
+    {
+        JS::AutoCheckCannotGC nogc;
+        bool shared;
+        size_t n = JS::GetArrayBufferByteLength(ab);
+        uint8_t *p = JS::GetArrayBufferData(ab, &shared, nogc);
+        if (!data.AppendBytes(reinterpret_cast<const char *>(p), n)) {
+            JS_ReportOutOfMemory(cx);
+            return false;
+        }
+    }
+    JS::CloneDataPolicy policy;
+    return JS_ReadStructuredClone(cx, data, JS_STRUCTURED_CLONE_VERSION,
+                                  JS::StructuredCloneScope::DifferentProcess, args.rval(), policy,
+                                  nullptr, nullptr);
+}
+
+// promiseState(p) → [state, value] for console formatting: "pending", "fulfilled", "rejected".
+static bool native_promise_state(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    if (!args.get(0).isObject()) {
+        args.rval().setNull();
+        return true;
+    }
+    JS::RootedObject p(cx, &args[0].toObject());
+    if (!JS::IsPromiseObject(p)) {
+        args.rval().setNull();
+        return true;
+    }
+    JS::PromiseState st = JS::GetPromiseState(p);
+    const char *name = st == JS::PromiseState::Pending     ? "pending"
+                       : st == JS::PromiseState::Fulfilled ? "fulfilled"
+                                                           : "rejected";
+    JS::RootedObject arr(cx, JS::NewArrayObject(cx, 2));
+    JSString *s = arr ? JS_NewStringCopyZ(cx, name) : nullptr;
+    if (!s) return false;
+    JS::RootedValue v(cx, JS::StringValue(s));
+    if (!JS_SetElement(cx, arr, 0, v)) return false;
+    v = st == JS::PromiseState::Pending ? JS::UndefinedValue() : JS::GetPromiseResult(p);
+    if (!JS_SetElement(cx, arr, 1, v)) return false;
+    args.rval().setObject(*arr);
+    return true;
+}
+
+// isProxy(v) — console shows proxies by their target without running traps.
+static bool native_is_proxy(JSContext *cx, unsigned argc, JS::Value *vp) {
+    (void)cx;
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    args.rval().setBoolean(args.get(0).isObject() && js::IsProxy(&args[0].toObject()));
+    return true;
+}
+
+static const JSFunctionSpec kNativeOps[] = {
+    JS_FN("moduleData", native_module_data, 1, 0),
+    JS_FN("structuredClone", native_structured_clone, 2, 0),
+    JS_FN("serialize", native_serialize, 1, 0),
+    JS_FN("deserialize", native_deserialize, 1, 0),
+    JS_FN("promiseState", native_promise_state, 1, 0),
+    JS_FN("isProxy", native_is_proxy, 1, 0),
+    JS_FS_END,
+};
+
+bool define_native_ops(JSContext *cx, JS::HandleObject ops) {
+    return JS_DefineFunctions(cx, ops, kNativeOps);
+}

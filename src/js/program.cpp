@@ -1,0 +1,401 @@
+// program.cpp — compiling a Worker's module graph once, and decoding it per shard.
+//
+// Compilation parses every module to a stencil, reads its import specifiers, asks the host's
+// loader for each dependency, and finally links the whole graph in a throwaway global so that
+// a missing export fails the upload instead of the first request. The stencils are kept in
+// transcoded (XDR) form: plain bytes that any thread's context can decode cheaply.
+#include <js/CompilationAndEvaluation.h>
+#include <js/SourceText.h>
+#include <js/Array.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/embedded.h"
+#include "js/internal.h"
+
+// Runtime modules that Worker code may import by a platform name.
+static const struct {
+    const char *specifier;
+    const char *file;
+} kPlatformModules[] = {
+    {"cloudflare:workers", "workers.js"},
+};
+static const char kModuleDataSpecifier[] = "hearth:module-data";
+static const char kModuleDataFile[] = "module_data.js";
+
+int runtime_module_index(const char *file) {
+    if (!g_runtime_program) return -1;
+    const auto &mods = g_runtime_program->modules;
+    std::string name = std::string("hearth:") + file;
+    for (size_t i = 0; i < mods.size(); i++)
+        if (mods[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+static void set_error(js_error *err, const char *name, const std::string &message,
+                      const std::string &file, unsigned line, unsigned column) {
+    js_error_clear(err);
+    err->name = dup_cstr(name);
+    err->message = dup_cstr(message.c_str());
+    if (!file.empty()) err->file = dup_cstr(file.c_str());
+    err->line = line;
+    err->column = column;
+}
+
+// The source line `line` (1-based) of text, for error messages.
+static char *source_line_of(const std::string &text, unsigned line) {
+    if (line == 0) return nullptr;
+    size_t pos = 0;
+    for (unsigned l = 1; l < line; l++) {
+        pos = text.find('\n', pos);
+        if (pos == std::string::npos) return nullptr;
+        pos++;
+    }
+    size_t end = text.find('\n', pos);
+    std::string s = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (!s.empty() && s.back() == '\r') s.pop_back();
+    return dup_cstr(s.c_str());
+}
+
+// Non-JavaScript modules become a one-line wrapper whose default export comes from the
+// runtime's module-data op.
+static std::string wrapper_source(size_t index) {
+    char buf[160];
+    snprintf(buf, sizeof buf,
+             "import { moduleData } from \"%s\";\nexport default moduleData(%zu);\n",
+             kModuleDataSpecifier, index);
+    return buf;
+}
+
+static bool compile_stencil(JSContext *cx, const std::string &name, const std::string &source,
+                            RefPtr<JS::Stencil> &out, js_error *err) {
+    JS::CompileOptions opts(cx);
+    opts.setFileAndLine(name.c_str(), 1);
+    JS::SourceText<mozilla::Utf8Unit> src;
+    if (!src.init(cx, source.data(), source.size(), JS::SourceOwnership::Borrowed)) {
+        error_from_pending(cx, err);
+        return false;
+    }
+    out = JS::CompileModuleScriptToStencil(cx, opts, src);
+    if (!out) {
+        error_from_pending(cx, err);
+        if (!err->file) err->file = dup_cstr(name.c_str());
+        if (!err->source_line) err->source_line = source_line_of(source, err->line);
+        return false;
+    }
+    return true;
+}
+
+struct requested_import {
+    std::string specifier;
+    uint32_t line, column;
+};
+
+// Instantiates the stencil in the shard's scratch global only to read its import list.
+static bool read_imports(js_shard *s, JS::Stencil *stencil, std::vector<requested_import> &out,
+                         js_error *err) {
+    JSContext *cx = s->cx;
+    JSAutoRealm ar(cx, *s->scratch_global);
+    JS::InstantiateOptions iopts;
+    JS::RootedObject mod(cx, JS::InstantiateModuleStencil(cx, iopts, stencil));
+    if (!mod) {
+        error_from_pending(cx, err);
+        return false;
+    }
+    JS::RootedObject reqs(cx, JS::GetRequestedModules(cx, mod));
+    uint32_t n = 0;
+    if (!reqs || !JS::GetArrayLength(cx, reqs, &n)) {
+        error_from_pending(cx, err);
+        return false;
+    }
+    JS::RootedValue req(cx);
+    for (uint32_t i = 0; i < n; i++) {
+        if (!JS_GetElement(cx, reqs, i, &req)) {
+            error_from_pending(cx, err);
+            return false;
+        }
+        JS::RootedString spec(cx, JS::GetRequestedModuleSpecifier(cx, req));
+        JS::UniqueChars chars = spec ? JS_EncodeStringToUTF8(cx, spec) : nullptr;
+        if (!chars) {
+            error_from_pending(cx, err);
+            return false;
+        }
+        requested_import ri;
+        ri.specifier = chars.get();
+        JS::GetRequestedModuleSourcePos(cx, req, &ri.line, &ri.column);
+        out.push_back(ri);
+    }
+    return true;
+}
+
+static bool encode_stencil(JSContext *cx, JS::Stencil *stencil, JS::TranscodeBuffer &buf,
+                           js_error *err) {
+    if (JS::EncodeStencil(cx, stencil, buf) != JS::TranscodeResult::Ok) {
+        if (JS_IsExceptionPending(cx))
+            error_from_pending(cx, err);
+        else
+            set_error(err, "Error", "could not encode compiled module", "", 0, 0);
+        return false;
+    }
+    return true;
+}
+
+struct graph_builder {
+    js_shard *s;
+    js_program *p;
+    js_module_loader load;
+    void *ud;
+    js_error *err;
+};
+
+static int find_module(js_program *p, const std::string &name) {
+    for (size_t i = 0; i < p->modules.size(); i++)
+        if (p->modules[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+// Adds a module from the loader's result; returns its index.
+static int add_module(js_program *p, js_module_source &src) {
+    std::string name = src.name ? src.name : "";
+    int existing = find_module(p, name);
+    if (existing >= 0) {
+        free(src.name);
+        free(src.data);
+        return existing;
+    }
+    js_module_record rec;
+    rec.name = name;
+    rec.kind = src.kind;
+    rec.data.assign(src.data ? src.data : "", src.len);
+    rec.may_import_internal = src.kind != JS_MODULE_ESM;
+    free(src.name);
+    free(src.data);
+    p->modules.push_back(std::move(rec));
+    return static_cast<int>(p->modules.size() - 1);
+}
+
+static int resolve_import(graph_builder &g, size_t from, const requested_import &imp) {
+    js_module_record &m = g.p->modules[from];
+    if (!g.p->is_runtime) {
+        for (const auto &pm : kPlatformModules)
+            if (imp.specifier == pm.specifier) return -runtime_module_index(pm.file) - 1;
+    }
+    if (imp.specifier == kModuleDataSpecifier) {
+        if (m.may_import_internal) {
+            int idx = g.p->is_runtime ? find_module(g.p, std::string("hearth:") + kModuleDataFile)
+                                      : runtime_module_index(kModuleDataFile);
+            return g.p->is_runtime ? idx : -idx - 1;
+        }
+    }
+    js_module_source src = {};
+    char msg[512] = "";
+    if (g.load(g.ud, m.name.c_str(), imp.specifier.c_str(), &src, msg, sizeof msg) != 0) {
+        set_error(g.err, "Error",
+                  std::string("Could not resolve \"") + imp.specifier + "\"" +
+                      (msg[0] ? std::string(": ") + msg : std::string()),
+                  m.name, imp.line, imp.column);
+        g.err->source_line = source_line_of(m.data, imp.line);
+        return INT32_MIN;
+    }
+    return add_module(g.p, src);
+}
+
+static bool build_graph(graph_builder &g) {
+    JSContext *cx = g.s->cx;
+    // Modules are appended as they are discovered; walk until no new ones appear.
+    for (size_t i = 0; i < g.p->modules.size(); i++) {
+        js_module_record &m = g.p->modules[i];
+        std::string source = m.kind == JS_MODULE_ESM ? m.data : wrapper_source(i);
+        RefPtr<JS::Stencil> stencil;
+        if (!compile_stencil(cx, m.name, source, stencil, g.err)) return false;
+        std::vector<requested_import> imports;
+        if (!read_imports(g.s, stencil, imports, g.err)) return false;
+        if (!encode_stencil(cx, stencil, g.p->modules[i].xdr, g.err)) return false;
+        for (const auto &imp : imports) {
+            int target = resolve_import(g, i, imp);
+            if (target == INT32_MIN) return false;
+            g.p->modules[i].deps.emplace_back(imp.specifier, target);
+        }
+    }
+    return true;
+}
+
+static js_program *program_new(bool is_runtime) {
+    js_program *p = new js_program();
+    p->refs = 1;
+    p->is_runtime = is_runtime;
+    return p;
+}
+
+static int runtime_loader(void *ud, const char *referrer, const char *specifier,
+                          js_module_source *out, char *msg, size_t msglen) {
+    (void)ud, (void)referrer;
+    const char *file = specifier;
+    if (strncmp(file, "./", 2) == 0) file += 2;
+    const struct embedded_file *f = embedded_find(runtime_files, file);
+    if (!f) {
+        snprintf(msg, msglen, "no runtime module %s", file);
+        return -1;
+    }
+    std::string name = std::string("hearth:") + file;
+    out->name = dup_cstr(name.c_str());
+    out->kind = JS_MODULE_ESM;
+    out->data = static_cast<char *>(malloc(f->len + 1));
+    memcpy(out->data, f->data, f->len + 1);
+    out->len = f->len;
+    return 0;
+}
+
+js_program *program_compile_runtime(js_shard *s, js_error *err) {
+    js_program *p = program_new(true);
+    graph_builder g = {s, p, runtime_loader, nullptr, err};
+    js_module_source main = {};
+    char msg[256];
+    bool ok = runtime_loader(nullptr, nullptr, "main.js", &main, msg, sizeof msg) == 0;
+    if (ok) add_module(p, main);
+    // The module-data helper is reached only through wrappers, never from main.js.
+    js_module_source md = {};
+    if (ok) ok = runtime_loader(nullptr, nullptr, kModuleDataFile, &md, msg, sizeof msg) == 0;
+    if (ok) add_module(p, md);
+    if (!ok) set_error(err, "Error", msg, "", 0, 0);
+    if (ok) ok = build_graph(g);
+    if (!ok) {
+        js_program_unref(p);
+        return nullptr;
+    }
+    return p;
+}
+
+extern "C" js_program *js_program_compile(js_shard *s, const char *main, js_module_loader load,
+                                          void *ud, js_error *err) {
+    memset(err, 0, sizeof *err);
+    js_program *p = program_new(false);
+    graph_builder g = {s, p, load, ud, err};
+    js_module_source src = {};
+    char msg[512] = "";
+    if (load(ud, nullptr, main, &src, msg, sizeof msg) != 0) {
+        set_error(err, "Error", std::string("Could not load main module \"") + main + "\": " + msg,
+                  "", 0, 0);
+        js_program_unref(p);
+        return nullptr;
+    }
+    add_module(p, src);
+    bool ok = build_graph(g);
+    if (ok) {
+        // Link the graph once without running it, so that a missing export is an upload error.
+        js_realm probe(s->cx);
+        probe.shard = s;
+        probe.program = p;
+        probe.host = nullptr;
+        probe.broken = false;
+        probe.sp = nullptr;
+        probe.runtime_sp = nullptr;
+        ok = realm_create_global(s, &probe) && module_instantiate_all(s->cx, &probe);
+        if (ok) {
+            JSAutoRealm ar(s->cx, probe.global);
+            JS::RootedValue main_mod(s->cx);
+            ok = JS_GetElement(s->cx, probe.modules, 0, &main_mod);
+            JS::RootedObject mod(s->cx, main_mod.isObject() ? &main_mod.toObject() : nullptr);
+            ok = ok && mod && JS::ModuleInstantiate(s->cx, mod);
+            if (!ok) {
+                error_from_pending(s->cx, err);
+                if (err->file) {
+                    int idx = find_module(p, err->file);
+                    if (idx >= 0 && !err->source_line)
+                        err->source_line = source_line_of(p->modules[idx].data, err->line);
+                }
+            }
+        } else if (!err->message) {
+            error_from_pending(s->cx, err);
+        }
+        if (probe.sp) shard_program_release(s, probe.sp);
+        if (probe.runtime_sp) shard_program_release(s, probe.runtime_sp);
+    }
+    if (!ok) {
+        js_program_unref(p);
+        return nullptr;
+    }
+    return p;
+}
+
+extern "C" js_program *js_program_ref(js_program *p) {
+    p->refs.fetch_add(1);
+    return p;
+}
+
+extern "C" void js_program_unref(js_program *p) {
+    if (p && p->refs.fetch_sub(1) == 1) delete p;
+}
+
+extern "C" size_t js_program_module_count(const js_program *p) { return p->modules.size(); }
+
+extern "C" const char *js_program_module_name(const js_program *p, size_t i) {
+    return i < p->modules.size() ? p->modules[i].name.c_str() : nullptr;
+}
+
+// Decodes the program's stencils for this shard (once; realms of the program share them).
+shard_program *shard_program_get(js_shard *s, js_program *p) {
+    auto it = s->programs.find(p);
+    if (it != s->programs.end()) {
+        it->second->realms++;
+        return it->second;
+    }
+    JSContext *cx = s->cx;
+    shard_program *sp = new shard_program();
+    sp->program = js_program_ref(p);
+    sp->realms = 1;
+    for (auto &m : p->modules) {
+        JS::DecodeOptions dopts;
+        // The XDR bytes live as long as the program, which outlives this entry.
+        dopts.borrowBuffer = true;
+        JS::TranscodeRange range(m.xdr.begin(), m.xdr.length());
+        JS::Stencil *stencil = nullptr;
+        if (JS::DecodeStencil(cx, dopts, range, &stencil) != JS::TranscodeResult::Ok || !stencil) {
+            sp->realms = 0;
+            shard_program_release(s, sp);
+            if (!JS_IsExceptionPending(cx)) JS_ReportErrorASCII(cx, "could not decode module %s", m.name.c_str());
+            return nullptr;
+        }
+        sp->stencils.emplace_back(already_AddRefed<JS::Stencil>(stencil));
+    }
+    s->programs[p] = sp;
+    return sp;
+}
+
+void shard_program_release(js_shard *s, shard_program *sp) {
+    if (--sp->realms > 0) return;
+    auto it = s->programs.find(sp->program);
+    if (it != s->programs.end() && it->second == sp) s->programs.erase(it);
+    sp->stencils.clear();
+    js_program_unref(sp->program);
+    delete sp;
+}
+
+// Instantiates every module of the runtime and of the realm's program into the realm's global
+// (not yet linked), recording them in r->modules by index.
+bool module_instantiate_all(JSContext *cx, js_realm *r) {
+    js_shard *s = r->shard;
+    r->runtime_sp = shard_program_get(s, g_runtime_program);
+    if (!r->runtime_sp) return false;
+    r->sp = r->program->is_runtime ? nullptr : shard_program_get(s, r->program);
+    if (!r->program->is_runtime && !r->sp) return false;
+    JSAutoRealm ar(cx, r->global);
+    size_t n = r->program->is_runtime ? 0 : r->program->modules.size();
+    size_t rn = g_runtime_program->modules.size();
+    JS::RootedObject arr(cx, JS::NewArrayObject(cx, n + rn));
+    if (!arr) return false;
+    r->modules = arr;
+    JS::InstantiateOptions iopts;
+    JS::RootedObject mod(cx);
+    for (size_t i = 0; i < n + rn; i++) {
+        JS::Stencil *st = i < n ? r->sp->stencils[i].get() : r->runtime_sp->stencils[i - n].get();
+        mod = JS::InstantiateModuleStencil(cx, iopts, st);
+        if (!mod) return false;
+        // The private value says which module this is: index into r->modules.
+        JS::SetModulePrivate(mod, JS::Int32Value(static_cast<int32_t>(i)));
+        if (!JS_SetElement(cx, arr, static_cast<uint32_t>(i), mod)) return false;
+    }
+    return true;
+}

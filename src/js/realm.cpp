@@ -1,0 +1,329 @@
+// realm.cpp — a Worker instance in one shard: its global, module graph and dispatcher.
+#include <js/Array.h>
+#include <js/CompilationAndEvaluation.h>
+#include <js/Exception.h>
+#include <js/JSON.h>
+#include <js/Object.h>
+#include <js/Realm.h>
+#include <js/ValueArray.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "js/internal.h"
+
+// Slot 0 of the global (one of the application slots) points back at the js_realm.
+static const uint32_t kRealmSlot = 0;
+
+static JSClass worker_global_class = {"ServiceWorkerGlobalScope", JSCLASS_GLOBAL_FLAGS,
+                                      &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
+
+js_realm *realm_of_global(JSObject *global) {
+    if (!global || JS::GetClass(global) != &worker_global_class) return nullptr;
+    JS::Value v = JS::GetReservedSlot(global, kRealmSlot);
+    return v.isUndefined() ? nullptr : static_cast<js_realm *>(v.toPrivate());
+}
+
+void realm_mark_broken(js_realm *r, const char *reason) {
+    if (r->broken) return;
+    r->broken = true;
+    js_shard *s = r->shard;
+    if (s->cb.realm_reset) s->cb.realm_reset(s->opts.host, r, reason);
+}
+
+bool realm_create_global(js_shard *s, js_realm *r) {
+    JSContext *cx = s->cx;
+    JS::RealmOptions options;
+    // A zone per realm: it lets us measure (and limit) one Worker's heap.
+    options.creationOptions().setNewCompartmentAndZone();
+    options.creationOptions().setStreamsEnabled(false);
+    options.creationOptions().setWeakRefsEnabled(JS::WeakRefSpecifier::EnabledWithCleanupSome);
+    JS::RootedObject global(cx, JS_NewGlobalObject(cx, &worker_global_class, nullptr,
+                                                   JS::DontFireOnNewGlobalHook, options));
+    if (!global) return false;
+    r->global = global;
+    JS::SetReservedSlot(global, kRealmSlot, JS::PrivateValue(r));
+    JSAutoRealm ar(cx, global);
+    if (!JS::InitRealmStandardClasses(cx)) return false;
+    if (!define_ops_object(cx, global)) return false;
+    JS_FireOnNewGlobalObject(cx, global);
+    return true;
+}
+
+// Finds the module object for `specifier` imported by the module whose private value is
+// `referencing`, using the dependency table the compiler recorded.
+JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing,
+                              JS::HandleObject request) {
+    js_realm *r = realm_of_global(JS::CurrentGlobalOrNull(cx));
+    if (!r || !referencing.isInt32()) {
+        JS_ReportErrorASCII(cx, "module resolution outside a Worker realm");
+        return nullptr;
+    }
+    JS::RootedString spec_str(cx, JS::GetModuleRequestSpecifier(cx, request));
+    JS::UniqueChars spec = spec_str ? JS_EncodeStringToUTF8(cx, spec_str) : nullptr;
+    if (!spec) return nullptr;
+    size_t n = r->program->is_runtime ? 0 : r->program->modules.size();
+    size_t from = static_cast<size_t>(referencing.toInt32());
+    const js_module_record &m =
+        from < n ? r->program->modules[from] : g_runtime_program->modules[from - n];
+    for (const auto &dep : m.deps) {
+        if (dep.first != spec.get()) continue;
+        size_t index;
+        if (from >= n) // runtime modules only refer to runtime modules
+            index = n + static_cast<size_t>(dep.second);
+        else
+            index = dep.second >= 0 ? static_cast<size_t>(dep.second)
+                                    : n + static_cast<size_t>(-dep.second - 1);
+        JS::RootedValue mod(cx);
+        if (!JS_GetElement(cx, r->modules, static_cast<uint32_t>(index), &mod)) return nullptr;
+        if (mod.isObject()) return &mod.toObject();
+        break;
+    }
+    JS_ReportErrorUTF8(cx, "Cannot find module \"%s\" imported from %s", spec.get(),
+                       m.name.c_str());
+    return nullptr;
+}
+
+static bool get_module(JSContext *cx, js_realm *r, size_t index, JS::MutableHandleObject out) {
+    JS::RootedValue v(cx);
+    if (!JS_GetElement(cx, r->modules, static_cast<uint32_t>(index), &v)) return false;
+    if (!v.isObject()) {
+        JS_ReportErrorASCII(cx, "missing module");
+        return false;
+    }
+    out.set(&v.toObject());
+    return true;
+}
+
+// Links and evaluates a module, running jobs until its evaluation promise settles.
+static bool evaluate_module(js_realm *r, JS::HandleObject mod, js_error *err) {
+    js_shard *s = r->shard;
+    JSContext *cx = s->cx;
+    JS::RootedValue rval(cx);
+    if (!JS::ModuleInstantiate(cx, mod) || !JS::ModuleEvaluate(cx, mod, &rval)) {
+        if (err) error_from_pending(cx, err);
+        return false;
+    }
+    shard_run_jobs(s);
+    if (s->terminated_reason || r->broken) {
+        if (err) {
+            js_error_clear(err);
+            err->name = dup_cstr("Error");
+            err->message = dup_cstr("Worker startup was terminated: exceeded its CPU time limit");
+        }
+        return false;
+    }
+    if (!rval.isObject() || !JS::IsPromiseObject(JS::RootedObject(cx, &rval.toObject())))
+        return true;
+    JS::RootedObject promise(cx, &rval.toObject());
+    switch (JS::GetPromiseState(promise)) {
+    case JS::PromiseState::Fulfilled: return true;
+    case JS::PromiseState::Rejected: {
+        JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
+        if (err) error_from_value(cx, reason, nullptr, err);
+        // The rejection is reported here; keep it out of the unhandled-rejection list.
+        (void)JS::SetAnyPromiseIsHandled(cx, promise);
+        return false;
+    }
+    case JS::PromiseState::Pending:
+        if (err) {
+            err->name = dup_cstr("Error");
+            err->message = dup_cstr(
+                "top-level await in the Worker's modules never settled (I/O is not allowed in "
+                "global scope: do it inside a handler)");
+        }
+        return false;
+    }
+    return false;
+}
+
+static bool get_function_export(JSContext *cx, JS::HandleObject ns, const char *name,
+                                JS::MutableHandleObject out) {
+    JS::RootedValue v(cx);
+    if (!JS_GetProperty(cx, ns, name, &v)) return false;
+    if (!v.isObject() || !JS::IsCallable(&v.toObject())) {
+        JS_ReportErrorASCII(cx, "runtime module does not export %s()", name);
+        return false;
+    }
+    out.set(&v.toObject());
+    return true;
+}
+
+extern "C" js_realm *js_realm_new(js_shard *s, js_program *p, const js_realm_config *cfg,
+                                  js_error *err) {
+    memset(err, 0, sizeof *err);
+    JSContext *cx = s->cx;
+    js_realm *r = new js_realm(cx);
+    r->shard = s;
+    r->program = js_program_ref(p);
+    r->host = cfg->host;
+    r->broken = false;
+    r->sp = nullptr;
+    r->runtime_sp = nullptr;
+    s->realms.push_back(r);
+
+    uint64_t saved_async = s->async_id;
+    s->async_id = 0;
+    s->terminated_reason = nullptr;
+    bool ok = realm_create_global(s, r) && module_instantiate_all(cx, r);
+    if (!ok) {
+        error_from_pending(cx, err);
+        s->async_id = saved_async;
+        js_realm_free(r);
+        return nullptr;
+    }
+    {
+        JSAutoRealm ar(cx, r->global);
+        js_realm *prev = s->running;
+        s->running = r;
+        size_t n = p->modules.size();
+        JS::RootedObject runtime_main(cx), user_main(cx), runtime_ns(cx), user_ns(cx),
+            init(cx), dispatcher(cx);
+        ok = get_module(cx, r, n, &runtime_main);
+        if (!ok) error_from_pending(cx, err);
+        // The runtime first: it installs the Web APIs the Worker's top-level code may use.
+        ok = ok && evaluate_module(r, runtime_main, err);
+        if (ok) {
+            runtime_ns = JS::GetModuleNamespace(cx, runtime_main);
+            ok = runtime_ns && get_function_export(cx, runtime_ns, "init", &init) &&
+                 get_function_export(cx, runtime_ns, "dispatch", &dispatcher);
+            if (!ok) error_from_pending(cx, err);
+        }
+        ok = ok && get_module(cx, r, 0, &user_main);
+        ok = ok && evaluate_module(r, user_main, err);
+        if (ok) {
+            user_ns = JS::GetModuleNamespace(cx, user_main);
+            JS::RootedValueArray<3> argv(cx);
+            argv[0].setObjectOrNull(user_ns);
+            JS::RootedString bindings(cx, JS_NewStringCopyUTF8Z(
+                                              cx, JS::ConstUTF8CharsZ(cfg->bindings_json ? cfg->bindings_json : "[]",
+                                                                      strlen(cfg->bindings_json ? cfg->bindings_json : "[]"))));
+            JS::RootedString worker(cx, JS_NewStringCopyUTF8Z(
+                                            cx, JS::ConstUTF8CharsZ(cfg->worker_json ? cfg->worker_json : "{}",
+                                                                    strlen(cfg->worker_json ? cfg->worker_json : "{}"))));
+            ok = bindings && worker;
+            if (ok) {
+                argv[1].setString(bindings);
+                argv[2].setString(worker);
+                JS::RootedValue rval(cx);
+                ok = JS::Call(cx, JS::UndefinedHandleValue, init, argv, &rval);
+            }
+            if (!ok) error_from_pending(cx, err);
+            shard_run_jobs(s);
+        }
+        if (ok) r->dispatcher = dispatcher;
+        s->running = prev;
+    }
+    shard_report_rejections(s);
+    s->async_id = saved_async;
+    s->terminated_reason = nullptr;
+    if (!ok) {
+        js_realm_free(r);
+        return nullptr;
+    }
+    return r;
+}
+
+extern "C" void js_realm_free(js_realm *r) {
+    if (!r) return;
+    js_shard *s = r->shard;
+    if (r->global) JS::SetReservedSlot(r->global, kRealmSlot, JS::UndefinedValue());
+    for (size_t i = 0; i < s->realms.size(); i++) {
+        if (s->realms[i] == r) {
+            s->realms.erase(s->realms.begin() + i);
+            break;
+        }
+    }
+    if (s->running == r) s->running = nullptr;
+    if (r->sp) shard_program_release(s, r->sp);
+    if (r->runtime_sp) shard_program_release(s, r->runtime_sp);
+    js_program_unref(r->program);
+    delete r;
+}
+
+extern "C" void *js_realm_host(js_realm *r) { return r->host; }
+extern "C" js_program *js_realm_program(js_realm *r) { return r->program; }
+extern "C" bool js_realm_is_broken(const js_realm *r) { return r->broken; }
+
+extern "C" uint64_t js_realm_heap_bytes(js_realm *r) {
+    return js::GetGCHeapUsageForObjectZone(r->global);
+}
+
+static bool is_out_of_memory(JSContext *cx) {
+    if (!JS_IsExceptionPending(cx)) return true; // uncatchable: OOM or termination
+    JS::RootedValue exc(cx);
+    if (!JS_GetPendingException(cx, &exc) || !exc.isString()) return false;
+    bool match = false;
+    return JS_StringEqualsAscii(cx, exc.toString(), "out of memory", &match) && match;
+}
+
+extern "C" js_result js_realm_dispatch(js_realm *r, uint64_t async_id, const char *kind,
+                                       const js_args *args, js_error *err, const char **reason) {
+    js_shard *s = r->shard;
+    JSContext *cx = s->cx;
+    if (reason) *reason = nullptr;
+    if (err) memset(err, 0, sizeof *err);
+    if (r->broken) {
+        if (reason) *reason = "realmBroken";
+        return JS_RESULT_TERMINATED;
+    }
+    s->interrupt_reason = nullptr;
+    s->terminated_reason = nullptr;
+    js_result result = JS_RESULT_OK;
+    uint64_t saved_async = s->async_id;
+    js_realm *prev = s->running;
+    {
+        JSAutoRealm ar(cx, r->global);
+        JS::RootedValueVector argv(cx);
+        JS::RootedString kind_str(cx, JS_NewStringCopyZ(cx, kind));
+        bool ok = kind_str && argv.append(JS::StringValue(kind_str)) &&
+                  (!args || args_to_values(cx, args, &argv));
+        s->async_id = async_id;
+        s->running = r;
+        JS::RootedValue rval(cx);
+        JS::RootedObject fn(cx, r->dispatcher);
+        ok = ok && JS::Call(cx, JS::UndefinedHandleValue, fn, JS::HandleValueArray(argv), &rval);
+        if (!ok) {
+            if (s->terminated_reason) {
+                JS_ClearPendingException(cx);
+                realm_mark_broken(r, s->terminated_reason);
+                result = JS_RESULT_TERMINATED;
+                if (reason) *reason = s->terminated_reason;
+            } else if (is_out_of_memory(cx)) {
+                JS_ClearPendingException(cx);
+                realm_mark_broken(r, "exceededMemory");
+                result = JS_RESULT_TERMINATED;
+                if (reason) *reason = "exceededMemory";
+            } else {
+                result = JS_RESULT_EXCEPTION;
+                if (err)
+                    error_from_pending(cx, err);
+                else
+                    JS_ClearPendingException(cx);
+            }
+        }
+    }
+    shard_run_jobs(s);
+    shard_report_rejections(s);
+    if (result == JS_RESULT_OK && r->broken) {
+        result = JS_RESULT_TERMINATED;
+        if (reason) *reason = s->terminated_reason ? s->terminated_reason : "exceededCpu";
+    }
+    if (!r->broken && s->opts.realm_heap_limit &&
+        js_realm_heap_bytes(r) > s->opts.realm_heap_limit) {
+        // Over the limit by the allocation count; collect first, since most of it may be garbage.
+        JS::PrepareZoneForGC(cx, js::GetObjectZoneFromAnyThread(r->global));
+        JS::NonIncrementalGC(cx, JS::GCOptions::Normal, JS::GCReason::API);
+        if (js_realm_heap_bytes(r) > s->opts.realm_heap_limit) {
+            realm_mark_broken(r, "exceededMemory");
+            if (result == JS_RESULT_OK) {
+                result = JS_RESULT_TERMINATED;
+                if (reason) *reason = "exceededMemory";
+            }
+        }
+    }
+    s->async_id = saved_async;
+    s->running = prev;
+    s->terminated_reason = nullptr;
+    return result;
+}

@@ -1,0 +1,71 @@
+/* http_server — HTTP/1.1 over libuv with http-parser.
+ *
+ * One server per loop thread, on a listening socket of its own (SO_REUSEPORT spreads
+ * connections across threads). A connection handles one request at a time: when a request is
+ * complete the parser pauses, so pipelined requests wait in the input buffer and their
+ * responses go out in order. Limits: header section (431), body (413), time to receive a
+ * request (408), keep-alive idle time (close).
+ *
+ * The request callback owns the request until it calls http_respond exactly once. If the
+ * client goes away first, http_respond still must be called (it then only releases the
+ * request), so the owner never races the connection's lifetime. */
+#ifndef HEARTH_NET_HTTP_SERVER_H
+#define HEARTH_NET_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/buf.h"
+
+typedef struct http_server http_server;
+typedef struct http_conn http_conn;
+
+typedef struct http_request {
+    http_conn *conn;
+    uint64_t id;         /* unique per process */
+    char method[24];     /* "GET", ... */
+    buf target;          /* request-target as sent: "/path?query" */
+    buf headers;         /* "Name: value\r\n" per field line, names as sent, values trimmed */
+    buf host;            /* the Host header */
+    buf body;            /* the whole body (chunked bodies are decoded) */
+    unsigned header_count;
+    bool is_head;
+    bool keep_alive;
+    uint64_t start_ns;   /* monotonic clock when its first byte arrived */
+    char peer[64];       /* client address, "ip" */
+} http_request;
+
+typedef struct http_server_config {
+    size_t max_header_bytes;     /* default 128 KiB → 431 */
+    size_t max_body_bytes;       /* default 100 MiB → 413 */
+    uint64_t request_timeout_ms; /* receive a whole request once started; default 30 s → 408 */
+    uint64_t idle_timeout_ms;    /* keep-alive idle; default 60 s → close */
+} http_server_config;
+
+void http_server_config_defaults(http_server_config *cfg);
+
+typedef void (*http_request_cb)(void *ud, http_request *req);
+
+/* Serves on an already-listening socket fd (the server takes it over). */
+http_server *http_server_new(uv_loop_t *loop, int fd, const http_server_config *cfg,
+                             http_request_cb on_request, void *ud);
+/* Stops accepting and closes idle connections; busy ones close after their response. */
+void http_server_shutdown(http_server *srv);
+/* Number of requests being handled right now. */
+size_t http_server_busy(const http_server *srv);
+/* Frees the server once every connection is closed; call after the loop finished. */
+void http_server_free(http_server *srv);
+
+/* Sends the response and releases the request. header_lines holds preformatted
+ * "name: value\r\n" lines; content-length, date and connection are added here (any such
+ * line in header_lines is the caller's mistake, not filtered). */
+void http_respond(http_request *req, int status, const char *header_lines, size_t header_len,
+                  const void *body, size_t body_len);
+/* True once the client closed the connection (a response would go nowhere). */
+bool http_request_client_gone(const http_request *req);
+
+const char *http_status_reason(int status);
+
+#endif

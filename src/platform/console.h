@@ -1,0 +1,7 @@
+/* console — where Workers' console.* output goes. */
+#ifndef HEARTH_PLATFORM_CONSOLE_H
+#define HEARTH_PLATFORM_CONSOLE_H
+
+void console_ops_register(void);
+
+#endif

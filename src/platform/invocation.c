@@ -1,0 +1,321 @@
+#include "platform/invocation.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "platform/server.h"
+#include "platform/timers.h"
+
+/* Invocation ids: slot in the low 20 bits, a generation above, so an id that outlived its
+ * invocation never finds the slot's next occupant. Stays below 2^53 (exact in JavaScript). */
+#define SLOT_BITS 20
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
+static invocation *invocation_new(shard *sh, http_request *req, realm_entry *e) {
+    uint32_t slot = 0;
+    while (slot < sh->invocation_cap && sh->invocations[slot]) slot++;
+    if (slot == sh->invocation_cap) {
+        uint32_t cap = sh->invocation_cap ? sh->invocation_cap * 2 : 64;
+        if (cap > SLOT_MASK) abort(); /* a million concurrent requests on one thread */
+        sh->invocations = xrealloc(sh->invocations, cap * sizeof *sh->invocations);
+        memset(sh->invocations + sh->invocation_cap, 0,
+               (cap - sh->invocation_cap) * sizeof *sh->invocations);
+        sh->invocation_cap = cap;
+    }
+    invocation *inv = xcalloc(1, sizeof *inv);
+    inv->slot = slot;
+    inv->id = ((uint64_t)(++sh->invocation_gen) << SLOT_BITS) | slot;
+    inv->sh = sh;
+    inv->req = req;
+    inv->entry = e;
+    inv->start_ns = req->start_ns;
+    inv->outcome = "ok";
+    snprintf(inv->method, sizeof inv->method, "%s", req->method);
+    inv->path = xmemdup0(req->target.data ? req->target.data : "/", req->target.len);
+    e->inflight++;
+    sh->invocations[slot] = inv;
+    return inv;
+}
+
+invocation *invocation_lookup(shard *sh, uint64_t id) {
+    if (!sh) return NULL; /* ops run by the compiler shard (a trial load) serve no request */
+    uint32_t slot = (uint32_t)(id & SLOT_MASK);
+    if (slot >= sh->invocation_cap) return NULL;
+    invocation *inv = sh->invocations[slot];
+    return inv && inv->id == id ? inv : NULL;
+}
+
+static void access_log(invocation *inv) {
+    hearth_server *srv = inv->sh->server;
+    if (!srv->cfg.access_log) return;
+    double ms = (double)(uv_hrtime() - inv->start_ns) / 1e6;
+    shard_log(inv->sh, false, "[hearth] %s %s %d %s (%.1fms)\n", inv->method, inv->path,
+              inv->status, http_status_reason(inv->status), ms);
+}
+
+static void invocation_free(invocation *inv) {
+    shard *sh = inv->sh;
+    timers_cancel_invocation(sh, inv->id);
+    sh->invocations[inv->slot] = NULL;
+    shard_realm_release(sh, inv->entry);
+    free(inv->path);
+    free(inv);
+}
+
+/* Sends a response and logs it. header_lines are preformatted "name: value\r\n" lines. */
+static void send_response(invocation *inv, int status, const char *header_lines, size_t hlen,
+                          const void *body, size_t blen) {
+    if (inv->responded) return;
+    inv->responded = true;
+    inv->status = status;
+    http_respond(inv->req, status, header_lines, hlen, body, blen);
+    inv->req = NULL;
+    access_log(inv);
+}
+
+static void request_id_hex(const invocation *inv, char out[17]) {
+    snprintf(out, 17, "%016" PRIx64, inv->sh->server->request_id_salt ^ inv->id);
+}
+
+/* An error page, as the platform's own response (the Worker produced none). */
+static void send_error_page(invocation *inv, int status, const char *title, const char *detail) {
+    char rid[17];
+    request_id_hex(inv, rid);
+    buf body = {0};
+    buf_printf(&body,
+               "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s | hearth</title>"
+               "</head>\n<body>\n<h1>%d %s</h1>\n<p>%s</p>\n<p>Request ID: <code>%s</code></p>\n",
+               title, status, http_status_reason(status), title, rid);
+    if (detail && *detail) {
+        /* Details (the exception and its stack) only where the operator is the developer. */
+        buf_puts(&body, "<pre>");
+        for (const char *p = detail; *p; p++) {
+            switch (*p) {
+            case '<': buf_puts(&body, "&lt;"); break;
+            case '>': buf_puts(&body, "&gt;"); break;
+            case '&': buf_puts(&body, "&amp;"); break;
+            default: buf_putc(&body, *p);
+            }
+        }
+        buf_puts(&body, "</pre>\n");
+    }
+    buf_puts(&body, "</body></html>\n");
+    buf lines = {0};
+    buf_printf(&lines, "content-type: text/html; charset=utf-8\r\nhearth-request-id: %s\r\n", rid);
+    send_response(inv, status, lines.data, lines.len, body.data, body.len);
+    buf_free(&body);
+    buf_free(&lines);
+}
+
+static void fail_uncaught(invocation *inv, const char *text) {
+    char rid[17];
+    request_id_hex(inv, rid);
+    shard_log(inv->sh, true, "[hearth] Uncaught exception in %s %s (request %s)\n%s\n",
+              inv->method, inv->path, rid, text);
+    inv->outcome = "exception";
+    bool dev = inv->sh->server->cfg.dev;
+    send_error_page(inv, 500, "Worker threw exception", dev ? text : NULL);
+}
+
+static void fail_limit(invocation *inv, const char *reason) {
+    inv->outcome = reason;
+    const char *what = strcmp(reason, "exceededMemory") == 0 ? "memory" : "CPU time";
+    char title[128];
+    snprintf(title, sizeof title, "Worker exceeded its %s limit", what);
+    shard_log(inv->sh, true, "[hearth] %s %s: %s; its isolate was reset\n", inv->method,
+              inv->path, title);
+    send_error_page(inv, 503, title, NULL);
+    inv->js_done = true;
+}
+
+void invocation_settle(invocation *inv) {
+    if (inv->responded && inv->js_done) {
+        invocation_free(inv);
+        return;
+    }
+    if (inv->pending > 0) return;
+    /* Nothing queued can resume this invocation: its promises can never settle. */
+    if (!inv->responded) {
+        inv->outcome = "exception";
+        shard_log(inv->sh, true,
+                  "[hearth] %s %s: the Worker's code had hung and would never generate a "
+                  "response (a promise that nothing will resolve)\n",
+                  inv->method, inv->path);
+        send_error_page(inv, 500, "The script will never generate a response", NULL);
+    }
+    invocation_free(inv);
+}
+
+void invocation_fail_entry(shard *sh, realm_entry *e, const char *reason) {
+    timers_cancel_entry(sh, e);
+    for (uint32_t i = 0; i < sh->invocation_cap; i++) {
+        invocation *inv = sh->invocations[i];
+        if (!inv || inv->entry != e) continue;
+        if (!inv->responded) fail_limit(inv, reason);
+        inv->js_done = true;
+        inv->pending = 0;
+    }
+    /* The one whose JavaScript is running is settled by its dispatcher; the others, which
+     * only timers could have resumed, end now. */
+    for (uint32_t i = 0; i < sh->invocation_cap; i++) {
+        invocation *inv = sh->invocations[i];
+        if (inv && inv->entry == e && inv != sh->running) invocation_free(inv);
+    }
+}
+
+void invocation_fail_all(shard *sh, const char *why) {
+    for (uint32_t i = 0; i < sh->invocation_cap; i++) {
+        invocation *inv = sh->invocations[i];
+        if (!inv) continue;
+        if (!inv->responded) {
+            inv->outcome = "canceled";
+            send_error_page(inv, 503, why, NULL);
+        }
+        invocation_free(inv);
+    }
+}
+
+/* "host:port" → "host"; bracketed IPv6 stays bracketed. */
+static size_t host_without_port(const char *host, size_t len) {
+    if (len && host[0] == '[') {
+        const char *end = memchr(host, ']', len);
+        return end ? (size_t)(end - host) + 1 : len;
+    }
+    const char *colon = memchr(host, ':', len);
+    return colon ? (size_t)(colon - host) : len;
+}
+
+void invocation_handle_request(void *shard_ptr, http_request *req) {
+    shard *sh = shard_ptr;
+    size_t host_len = host_without_port(req->host.data ? req->host.data : "", req->host.len);
+    worker_version *v = sh->snap ? snapshot_route(sh->snap, req->host.data, host_len) : NULL;
+    if (!v) {
+        static const char msg[] = "No Worker is deployed at this address.\n";
+        http_respond(req, 404, "content-type: text/plain; charset=utf-8\r\n", 41, msg,
+                     sizeof msg - 1);
+        return;
+    }
+    js_error err;
+    realm_entry *e = shard_realm_for(sh, v, &err);
+    if (!e) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        shard_log(sh, true, "[hearth] Worker %s failed to start:\n%s\n", v->worker_name, text);
+        buf body = {0};
+        buf_printf(&body, "Worker failed to start.\n%s\n", sh->server->cfg.dev ? text : "");
+        http_respond(req, 500, "content-type: text/plain; charset=utf-8\r\n", 41, body.data,
+                     body.len);
+        buf_free(&body);
+        free(text);
+        return;
+    }
+    invocation *inv = invocation_new(sh, req, e);
+
+    /* request.url is absolute, as on the platform: scheme, Host, then the target. */
+    buf url = {0};
+    if (req->target.len && req->target.data[0] != '/') {
+        buf_append(&url, req->target.data, req->target.len); /* absolute-form */
+    } else {
+        buf_puts(&url, "http://");
+        if (req->host.len)
+            buf_append(&url, req->host.data, req->host.len);
+        else
+            buf_puts(&url, sh->server->cfg.default_host);
+        buf_append(&url, req->target.data ? req->target.data : "/", req->target.len);
+    }
+    js_args a = {0};
+    js_args_number(&a, (double)inv->id);
+    js_args_latin1(&a, req->method, strlen(req->method));
+    js_args_latin1(&a, url.data, url.len);
+    js_args_latin1(&a, req->headers.data ? req->headers.data : "", req->headers.len);
+    if (req->body.len)
+        js_args_bytes(&a, req->body.data, req->body.len);
+    else
+        js_args_null(&a);
+    js_args_latin1(&a, req->peer, strlen(req->peer));
+    const char *reason = NULL;
+    js_result r = shard_dispatch(sh, e, inv, "fetch", &a, &err, &reason);
+    buf_free(&url);
+    if (r == JS_RESULT_EXCEPTION) {
+        /* The runtime's dispatcher itself failed: a hearth bug, or the realm is unusable. */
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        if (!inv->responded) fail_uncaught(inv, text);
+        free(text);
+        inv->js_done = true;
+    }
+    /* JS_RESULT_TERMINATED already failed the realm's invocations (invocation_fail_entry). */
+    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+}
+
+/* ---- ops ------------------------------------------------------------------------------- */
+
+static invocation *op_invocation(js_call *c, size_t arg) {
+    shard *sh = shard_of(c);
+    return invocation_lookup(sh, (uint64_t)js_arg_number(c, arg));
+}
+
+/* respond(rid, status, [name, value, ...], body) — body is a string, bytes or null. */
+static void op_respond(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv || inv->responded) return;
+    int status = (int)js_arg_number(c, 1);
+    if (status < 200 || status > 599) status = 500;
+    size_t n = js_arg_array_len(c, 2);
+    buf lines = {0};
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        size_t nl, vl;
+        const char *name = js_arg_array_string(c, 2, i, &nl);
+        const char *value = js_arg_array_string(c, 2, i + 1, &vl);
+        /* The server frames the body itself. */
+        if ((nl == 14 && strncasecmp(name, "content-length", 14) == 0) ||
+            (nl == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) ||
+            (nl == 10 && strncasecmp(name, "connection", 10) == 0) ||
+            (nl == 4 && strncasecmp(name, "date", 4) == 0))
+            continue;
+        buf_append(&lines, name, nl);
+        buf_append(&lines, ": ", 2);
+        buf_append(&lines, value, vl);
+        buf_append(&lines, "\r\n", 2);
+    }
+    const void *body = NULL;
+    size_t blen = 0;
+    if (js_arg_is_string(c, 3))
+        body = js_arg_string(c, 3, &blen);
+    else if (js_arg_is_bytes(c, 3))
+        body = js_arg_bytes(c, 3, &blen);
+    send_response(inv, status, lines.data ? lines.data : "", lines.len, body, blen);
+    buf_free(&lines);
+}
+
+/* reportException(rid, text) — the handler threw or its promise rejected. */
+static void op_report_exception(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv) return;
+    const char *text = js_arg_string(c, 1, NULL);
+    if (inv->responded) {
+        shard_log(inv->sh, true, "[hearth] Uncaught exception in %s %s after its response:\n%s\n",
+                  inv->method, inv->path, text);
+        return;
+    }
+    fail_uncaught(inv, text);
+}
+
+/* invocationDone(rid) — the response settled and every waitUntil promise did too. */
+static void op_invocation_done(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (inv) inv->js_done = true;
+}
+
+static const js_op invocation_ops[] = {
+    {"respond", op_respond},
+    {"reportException", op_report_exception},
+    {"invocationDone", op_invocation_done},
+};
+
+void invocation_ops_register(void) {
+    js_ops_register(invocation_ops, sizeof invocation_ops / sizeof invocation_ops[0]);
+}

@@ -1,0 +1,50 @@
+/* invocation — one event delivered to a Worker (for now: an HTTP request to its fetch
+ * handler), from the moment it is dispatched until the response is sent and every
+ * ctx.waitUntil() promise has settled.
+ *
+ * Its id doubles as the async context id the engine carries through promise jobs, so ops
+ * called from any continuation of the handler find the invocation they serve. */
+#ifndef HEARTH_PLATFORM_INVOCATION_H
+#define HEARTH_PLATFORM_INVOCATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/http_server.h"
+#include "platform/shard.h"
+
+struct invocation {
+    uint64_t id;
+    uint32_t slot;
+    shard *sh;
+    http_request *req;   /* until responded */
+    realm_entry *entry;
+    uint64_t start_ns;
+    uint64_t cpu_ns;     /* CPU time used by its JavaScript so far */
+    char method[24];
+    char *path;          /* for the access log */
+    int status;          /* response status, once responded */
+    int pending;         /* outstanding async work that can resume it (timers, ...) */
+    bool responded;
+    bool js_done;        /* the runtime said: response settled and waitUntil drained */
+    const char *outcome; /* "ok", "exception", "exceededCpu", "exceededMemory", "canceled" */
+};
+
+/* Handles an HTTP request arriving at the shard's server. */
+void invocation_handle_request(void *shard_ptr, http_request *req);
+
+invocation *invocation_lookup(shard *sh, uint64_t id);
+
+/* After JavaScript ran on behalf of inv: finish it if it is complete, or fail it if nothing
+ * can ever resume it (a handler that will never produce a response). */
+void invocation_settle(invocation *inv);
+
+/* The realm of `e` was torn down: fail its invocations. */
+void invocation_fail_entry(shard *sh, realm_entry *e, const char *reason);
+
+/* Fails every invocation of the shard (shutdown deadline passed). */
+void invocation_fail_all(shard *sh, const char *why);
+
+void invocation_ops_register(void);
+
+#endif

@@ -1,0 +1,204 @@
+#include "platform/project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "base/fs.h"
+#include "config/wrangler.h"
+
+typedef struct project_loader {
+    const worker_config *cfg;
+    project_build_result *res;
+} project_loader;
+
+static void watch(project_build_result *res, const char *path) {
+    for (size_t i = 0; i < res->watched_count; i++)
+        if (strcmp(res->watched[i], path) == 0) return;
+    res->watched = xrealloc(res->watched, (res->watched_count + 1) * sizeof(char *));
+    res->watched[res->watched_count++] = xstrdup(path);
+}
+
+/* Joins `specifier` to the directory of `referrer` and removes "." and ".." segments. Fails
+ * when the result would leave the project directory: a Worker reads only its own files. */
+static int resolve_path(const char *referrer, const char *specifier, buf *out) {
+    buf joined = {0};
+    if (referrer) {
+        const char *slash = strrchr(referrer, '/');
+        if (slash) buf_append(&joined, referrer, (size_t)(slash - referrer) + 1);
+    }
+    buf_puts(&joined, specifier);
+    /* Split on '/' and rebuild. */
+    const char *segs[256];
+    size_t lens[256], n = 0;
+    const char *p = joined.data;
+    while (*p) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == 0 || (len == 1 && p[0] == '.')) {
+            /* skip */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            if (n == 0) {
+                buf_free(&joined);
+                return -1;
+            }
+            n--;
+        } else if (n < 256) {
+            segs[n] = p;
+            lens[n++] = len;
+        }
+        if (!e) break;
+        p = e + 1;
+    }
+    buf_clear(out);
+    for (size_t i = 0; i < n; i++) {
+        if (i) buf_putc(out, '/');
+        buf_append(out, segs[i], lens[i]);
+    }
+    buf_free(&joined);
+    return 0;
+}
+
+static int project_load_module(void *ud, const char *referrer, const char *specifier,
+                               js_module_source *out, char *msg, size_t msglen) {
+    project_loader *pl = ud;
+    const worker_config *cfg = pl->cfg;
+    bool relative = strncmp(specifier, "./", 2) == 0 || strncmp(specifier, "../", 3) == 0;
+    if (referrer && !relative) {
+        if (specifier[0] == '/')
+            snprintf(msg, msglen, "absolute paths are not allowed; import it relatively");
+        else if (strncmp(specifier, "node:", 5) == 0)
+            snprintf(msg, msglen, "Node.js built-in modules are not available in hearth");
+        else
+            snprintf(msg, msglen,
+                     "hearth runs the Worker's files as they are and does not resolve npm "
+                     "packages; bundle the Worker first (e.g. wrangler deploy --dry-run --outdir "
+                     "dist, or esbuild --bundle --format=esm) and point \"main\" at the bundle");
+        return -1;
+    }
+    buf name = {0};
+    if (resolve_path(referrer, specifier, &name) != 0) {
+        snprintf(msg, msglen, "the path leads outside the project directory");
+        buf_free(&name);
+        return -1;
+    }
+    /* Try the exact name, then the extensions a bundler would have added. */
+    static const char *suffixes[] = {"", ".js", ".mjs", "/index.js", "/index.mjs"};
+    char *full = NULL;
+    buf tried = {0};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        buf candidate = {0};
+        buf_append(&candidate, name.data, name.len);
+        buf_puts(&candidate, suffixes[i]);
+        char *path = fs_join(cfg->dir, candidate.data);
+        watch(pl->res, path);
+        if (fs_is_file(path)) {
+            full = path;
+            buf_clear(&name);
+            buf_append(&name, candidate.data, candidate.len);
+            buf_free(&candidate);
+            break;
+        }
+        if (i == 0 && name.len) buf_printf(&tried, "%s", candidate.data);
+        free(path);
+        buf_free(&candidate);
+        if (i == 0 && strrchr(name.data, '.') > strrchr(name.data, '/')) break; /* had an extension */
+    }
+    if (!full) {
+        snprintf(msg, msglen, "no such file %s", tried.len ? tried.data : name.data);
+        buf_free(&name);
+        buf_free(&tried);
+        return -1;
+    }
+    buf_free(&tried);
+    int kind = worker_config_module_kind(cfg, name.data);
+    if (kind < 0) {
+        snprintf(msg, msglen,
+                 "no module rule matches %s (add a [[rules]] entry giving its type, e.g. type = "
+                 "\"Text\" globs = [\"**/*%s\"])",
+                 name.data, strrchr(name.data, '.') ? strrchr(name.data, '.') : "");
+        free(full);
+        buf_free(&name);
+        return -1;
+    }
+    char ioerr[512];
+    size_t len;
+    char *data = fs_read_file(full, &len, ioerr, sizeof ioerr);
+    free(full);
+    if (!data) {
+        snprintf(msg, msglen, "%s", ioerr);
+        buf_free(&name);
+        return -1;
+    }
+    out->name = buf_detach(&name, NULL);
+    out->kind = (js_module_kind)kind;
+    out->data = data;
+    out->len = len;
+    return 0;
+}
+
+static char *worker_facts_json(const worker_config *cfg, bool dev) {
+    buf j = {0};
+    buf_printf(&j, "{\"name\":\"%s\",\"compatibilityDate\":\"%s\",\"dev\":%s}", cfg->name,
+               cfg->compatibility_date ? cfg->compatibility_date : "", dev ? "true" : "false");
+    return buf_detach(&j, NULL);
+}
+
+int project_build(js_shard *compiler, const char *dir, const char *version_id,
+                  project_build_result *res) {
+    memset(res, 0, sizeof *res);
+    worker_config cfg;
+    char *cfg_dir = xstrdup(dir);
+    int rc = worker_config_load(cfg_dir, &cfg, &res->diag);
+    free(cfg_dir);
+    if (cfg.file) watch(res, cfg.file);
+    char *dev_vars = fs_join(dir, ".dev.vars");
+    watch(res, dev_vars);
+    free(dev_vars);
+    if (rc != 0) {
+        worker_config_free(&cfg);
+        return -1;
+    }
+    project_loader pl = {&cfg, res};
+    js_error err;
+    js_program *program = js_program_compile(compiler, cfg.main, project_load_module, &pl, &err);
+    if (!program) {
+        res->error = js_error_format(&err);
+        js_error_clear(&err);
+        worker_config_free(&cfg);
+        return -1;
+    }
+    worker_limits limits;
+    worker_limits_defaults(&limits);
+    if (cfg.cpu_ms) limits.cpu_ms = cfg.cpu_ms;
+    char *bindings = xstrdup(cfg.bindings_json);
+    char *facts = worker_facts_json(&cfg, true);
+    res->version = worker_version_new(cfg.name, version_id, program, bindings, facts, &limits);
+    /* Run the top-level code once now, so a Worker that throws while loading is reported at
+     * startup (or on reload) instead of on its first request. */
+    js_realm_config rc_cfg = {bindings, facts, NULL};
+    js_realm *probe = js_realm_new(compiler, program, &rc_cfg, &err);
+    if (!probe) {
+        res->error = js_error_format(&err);
+        js_error_clear(&err);
+        worker_version_unref(res->version);
+        res->version = NULL;
+        worker_config_free(&cfg);
+        return -1;
+    }
+    js_realm_free(probe);
+    res->module_count = js_program_module_count(program);
+    worker_config_free(&cfg);
+    return 0;
+}
+
+void project_build_result_free(project_build_result *res) {
+    config_diag_free(&res->diag);
+    free(res->error);
+    for (size_t i = 0; i < res->watched_count; i++) free(res->watched[i]);
+    free(res->watched);
+    if (res->version) worker_version_unref(res->version);
+    memset(res, 0, sizeof *res);
+}

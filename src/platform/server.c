@@ -1,0 +1,189 @@
+#include "platform/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+
+/* How often the watchdog looks at the running JavaScript; the CPU limit is enforced to within
+ * about this much. */
+#define WATCHDOG_PERIOD_MS 5
+
+void server_config_defaults(server_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->ip, sizeof cfg->ip, "127.0.0.1");
+    cfg->port = 8787;
+    http_server_config_defaults(&cfg->http);
+    cfg->access_log = true;
+    cfg->shutdown_grace_ms = 10000;
+    cfg->realm_heap_limit = 128u * 1024 * 1024;
+}
+
+/* A listening socket of its own per shard, all on one address thanks to SO_REUSEPORT: the
+ * kernel spreads incoming connections across the shards. */
+static int listen_socket(const char *ip, int port, char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        slen = sizeof *in4;
+    } else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        slen = sizeof *in6;
+    } else {
+        snprintf(err, errlen, "invalid IP address \"%s\" (expected e.g. 127.0.0.1 or ::1)", ip);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, 1024) != 0) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", ip, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int bound_port(int fd) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return -1;
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static void watchdog_main(void *arg) {
+    hearth_server *srv = arg;
+    struct timespec period = {0, WATCHDOG_PERIOD_MS * 1000000L};
+    while (!atomic_load(&srv->watchdog_stop)) {
+        nanosleep(&period, NULL);
+        for (unsigned i = 0; i < srv->shard_count; i++) {
+            shard *sh = srv->shards[i];
+            uint64_t deadline = atomic_load(&sh->cpu_deadline_ns);
+            if (!deadline || thread_cpu_ns(sh->cpu_clock) < deadline) continue;
+            /* Interrupt once per breach: the shard clears the deadline when it is done. */
+            if (atomic_compare_exchange_strong(&sh->cpu_deadline_ns, &deadline, 0)) {
+                uv_mutex_lock(&sh->js_lock);
+                if (sh->js) js_shard_interrupt(sh->js, "exceededCpu");
+                uv_mutex_unlock(&sh->js_lock);
+            }
+        }
+    }
+}
+
+typedef struct shard_start {
+    shard *sh;
+    uv_sem_t ready;
+    int rc;
+    char err[256];
+} shard_start;
+
+static void shard_thread(void *arg) {
+    shard_start *st = arg;
+    shard *sh = st->sh;
+    st->rc = shard_thread_setup(sh, st->err, sizeof st->err);
+    int rc = st->rc;
+    uv_sem_post(&st->ready); /* st may be gone after this */
+    if (rc == 0) shard_thread_run(sh);
+}
+
+int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t errlen) {
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = *cfg;
+    unsigned n = cfg->threads;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (unsigned)cpus : 1;
+    }
+    if (!srv->cfg.default_host[0])
+        snprintf(srv->cfg.default_host, sizeof srv->cfg.default_host, "%s:%d", cfg->ip, cfg->port);
+    if (getrandom(&srv->request_id_salt, sizeof srv->request_id_salt, 0) < 0)
+        srv->request_id_salt = (uint64_t)time(NULL) * 2654435761u;
+
+    int port = cfg->port;
+    int fds[256];
+    if (n > 256) n = 256;
+    for (unsigned i = 0; i < n; i++) {
+        fds[i] = listen_socket(cfg->ip, port, err, errlen);
+        if (fds[i] < 0) {
+            for (unsigned j = 0; j < i; j++) close(fds[j]);
+            return -1;
+        }
+        if (i == 0) port = bound_port(fds[0]); /* port 0: the others join the chosen one */
+    }
+    srv->port = port;
+    if (cfg->default_host[0] == '\0' && cfg->port == 0)
+        snprintf(srv->cfg.default_host, sizeof srv->cfg.default_host, "%s:%d", cfg->ip, port);
+
+    srv->shards = xcalloc(n, sizeof *srv->shards);
+    srv->shard_count = n;
+    for (unsigned i = 0; i < n; i++) {
+        shard *sh = xcalloc(1, sizeof *sh);
+        sh->index = i;
+        sh->server = srv;
+        sh->listen_fd = fds[i];
+        atomic_init(&sh->cpu_deadline_ns, 0);
+        uv_mutex_init(&sh->js_lock);
+        srv->shards[i] = sh;
+        shard_start st = {.sh = sh};
+        uv_sem_init(&st.ready, 0);
+        uv_thread_options_t opts = {UV_THREAD_HAS_STACK_SIZE, 8u * 1024 * 1024};
+        if (uv_thread_create_ex(&sh->thread, &opts, shard_thread, &st) != 0) {
+            snprintf(err, errlen, "could not start thread %u", i);
+            return -1;
+        }
+        uv_sem_wait(&st.ready);
+        uv_sem_destroy(&st.ready);
+        if (st.rc != 0) {
+            snprintf(err, errlen, "%s", st.err);
+            return -1;
+        }
+    }
+    atomic_init(&srv->watchdog_stop, false);
+    uv_thread_options_t wopts = {UV_THREAD_HAS_STACK_SIZE, 256u * 1024};
+    uv_thread_create_ex(&srv->watchdog, &wopts, watchdog_main, srv);
+    return 0;
+}
+
+void server_notify_snapshot(hearth_server *srv) {
+    for (unsigned i = 0; i < srv->shard_count; i++) {
+        atomic_store(&srv->shards[i]->snapshot_changed, true);
+        uv_async_send(&srv->shards[i]->wakeup);
+    }
+}
+
+void server_stop(hearth_server *srv) {
+    for (unsigned i = 0; i < srv->shard_count; i++) {
+        atomic_store(&srv->shards[i]->stop_requested, true);
+        uv_async_send(&srv->shards[i]->wakeup);
+    }
+    for (unsigned i = 0; i < srv->shard_count; i++) uv_thread_join(&srv->shards[i]->thread);
+    atomic_store(&srv->watchdog_stop, true);
+    uv_thread_join(&srv->watchdog);
+    for (unsigned i = 0; i < srv->shard_count; i++) {
+        uv_mutex_destroy(&srv->shards[i]->js_lock);
+        free(srv->shards[i]);
+    }
+    free(srv->shards);
+    srv->shards = NULL;
+    srv->shard_count = 0;
+}

@@ -1,0 +1,47 @@
+/* server — the data plane of one process: N shards (loop threads) serving HTTP on one
+ * address, and the watchdog that enforces CPU limits. `hearth dev` and `hearth serve` both run
+ * one; they differ in where worker versions come from (files vs. the control API). */
+#ifndef HEARTH_PLATFORM_SERVER_H
+#define HEARTH_PLATFORM_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "net/http_server.h"
+#include "platform/shard.h"
+
+typedef struct server_config {
+    char ip[64];
+    int port;          /* 0 picks a free port */
+    unsigned threads;  /* 0 = number of CPUs */
+    http_server_config http;
+    bool dev;          /* error pages show exception details */
+    bool access_log;
+    char default_host[128]; /* Host used for request.url when a client sent none */
+    uint64_t shutdown_grace_ms;
+    size_t realm_heap_limit; /* bytes per realm; default 128 MiB */
+} server_config;
+
+void server_config_defaults(server_config *cfg);
+
+struct hearth_server {
+    server_config cfg;
+    shard **shards;
+    unsigned shard_count;
+    int port; /* the port actually bound */
+    uint64_t request_id_salt;
+    uv_thread_t watchdog;
+    atomic_bool watchdog_stop;
+};
+
+/* Binds, starts the shards and the watchdog. Returns 0, or -1 with a message in err. */
+int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t errlen);
+/* Tells every shard a new snapshot was published (snapshot_publish). */
+void server_notify_snapshot(hearth_server *srv);
+/* Graceful stop: no new connections, in-flight requests finish (up to the grace period),
+ * then the threads exit. Blocks until they did. */
+void server_stop(hearth_server *srv);
+
+#endif

@@ -1,0 +1,90 @@
+/* shard — one event-loop thread: a libuv loop, a JavaScript context, an HTTP server on its own
+ * SO_REUSEPORT socket, and the realms of the Workers it has served.
+ *
+ * Everything in a shard is touched only by its own thread, except the few atomics the
+ * watchdog and the publisher use to reach it (cpu_deadline_ns, the wakeup async). */
+#ifndef HEARTH_PLATFORM_SHARD_H
+#define HEARTH_PLATFORM_SHARD_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+#include "base/buf.h"
+#include "js/engine.h"
+#include "net/http_server.h"
+#include "platform/snapshot.h"
+
+typedef struct hearth_server hearth_server;
+typedef struct invocation invocation;
+
+/* A realm of one worker version in this shard. A version has at most one live entry; entries
+ * of replaced versions or of realms broken by a limit stay until their last request ends. */
+typedef struct realm_entry {
+    worker_version *version;
+    js_realm *realm;
+    int inflight;      /* invocations running on it */
+    bool retired;      /* no longer serves new requests */
+    struct realm_entry *next;
+} realm_entry;
+
+typedef struct shard {
+    unsigned index;
+    hearth_server *server;
+    uv_thread_t thread;
+    uv_loop_t loop;
+    uv_async_t wakeup;
+    uv_check_t flush_check;
+    atomic_bool snapshot_changed;
+    atomic_bool stop_requested;
+    bool stopping;
+    uv_timer_t stop_timer;
+    uint64_t stop_started_ms;
+    js_shard *js;
+    uv_mutex_t js_lock; /* held by the watchdog while it interrupts, and while js is freed */
+    http_server *http;
+    int listen_fd;
+    snapshot *snap;
+    realm_entry *realms;  /* retired entries are freed by the loop's check phase, never
+                           * while JavaScript runs */
+    invocation *running;  /* whose JavaScript runs now (NULL between dispatches) */
+    /* Invocations and timers by slot; ids carry a generation so stale ids never match. */
+    invocation **invocations;
+    uint32_t invocation_cap;
+    uint32_t invocation_gen;
+    struct shard_timer **timers;
+    uint32_t timer_cap;
+    uint32_t timer_gen;
+    /* CPU-limit watch: thread-CPU-clock deadline of the JavaScript running now (0 = none). */
+    clockid_t cpu_clock;
+    atomic_uint_fast64_t cpu_deadline_ns;
+    /* Log lines (access log, console) collected during a loop turn, written once. */
+    buf out, err;
+} shard;
+
+/* On the shard's own thread: creates its engine context and HTTP server (0, or -1 with err),
+ * then runs its loop until stopped and frees what the loop owned. */
+int shard_thread_setup(shard *sh, char *err, size_t errlen);
+void shard_thread_run(shard *sh);
+
+/* The shard of the calling op or callback. */
+shard *shard_of(js_call *c);
+
+/* The realm entry serving `v` in this shard, creating its realm if needed. Returns NULL and
+ * fills *err if the Worker's top-level code fails. */
+realm_entry *shard_realm_for(shard *sh, worker_version *v, js_error *err);
+void shard_realm_release(shard *sh, realm_entry *e);
+
+/* Runs `kind` in the entry's realm on behalf of invocation `inv` (may be NULL), under the
+ * invocation's CPU budget. */
+js_result shard_dispatch(shard *sh, realm_entry *e, invocation *inv, const char *kind,
+                         const js_args *args, js_error *err, const char **reason);
+
+uint64_t thread_cpu_ns(clockid_t clock);
+
+/* Log output, flushed once per loop turn. */
+void shard_log(shard *sh, bool to_stderr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

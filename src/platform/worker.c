@@ -1,0 +1,42 @@
+#include "platform/worker.h"
+
+#include <stdlib.h>
+
+#include "base/alloc.h"
+
+static atomic_uint_fast64_t next_serial = 1;
+
+void worker_limits_defaults(worker_limits *l) {
+    l->cpu_ms = 30000;
+    l->memory_bytes = 128u * 1024 * 1024;
+}
+
+worker_version *worker_version_new(const char *worker_name, const char *version_id,
+                                   js_program *program, char *bindings_json, char *worker_json,
+                                   const worker_limits *limits) {
+    worker_version *v = xcalloc(1, sizeof *v);
+    atomic_init(&v->refs, 1);
+    v->serial = atomic_fetch_add(&next_serial, 1);
+    v->worker_name = xstrdup(worker_name);
+    v->version_id = xstrdup(version_id);
+    v->program = program;
+    v->bindings_json = bindings_json;
+    v->worker_json = worker_json;
+    v->limits = *limits;
+    return v;
+}
+
+worker_version *worker_version_ref(worker_version *v) {
+    atomic_fetch_add(&v->refs, 1);
+    return v;
+}
+
+void worker_version_unref(worker_version *v) {
+    if (!v || atomic_fetch_sub(&v->refs, 1) != 1) return;
+    js_program_unref(v->program);
+    free(v->worker_name);
+    free(v->version_id);
+    free(v->bindings_json);
+    free(v->worker_json);
+    free(v);
+}

@@ -1,0 +1,38 @@
+/* worker_version — one immutable, runnable version of a Worker: its compiled program, its
+ * bindings and limits. Loop threads instantiate it lazily as a realm; it is freed when the
+ * last routing snapshot and the last in-flight request let go of it. */
+#ifndef HEARTH_PLATFORM_WORKER_H
+#define HEARTH_PLATFORM_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "js/engine.h"
+
+typedef struct worker_limits {
+    uint64_t cpu_ms;            /* per-invocation CPU time; default 30000 */
+    uint64_t memory_bytes;      /* per-realm heap; default 128 MiB */
+} worker_limits;
+
+typedef struct worker_version {
+    atomic_int refs;
+    uint64_t serial;      /* process-unique; realm caches key on it */
+    char *worker_name;
+    char *version_id;     /* UUID in `serve`; "dev-N" in `dev` */
+    js_program *program;
+    char *bindings_json;  /* Cloudflare upload-metadata bindings array */
+    char *worker_json;    /* facts for the runtime: {"name":..., "dev":true, ...} */
+    worker_limits limits;
+} worker_version;
+
+void worker_limits_defaults(worker_limits *l);
+
+/* Takes ownership of program and the strings. */
+worker_version *worker_version_new(const char *worker_name, const char *version_id,
+                                   js_program *program, char *bindings_json, char *worker_json,
+                                   const worker_limits *limits);
+worker_version *worker_version_ref(worker_version *v);
+void worker_version_unref(worker_version *v);
+
+#endif

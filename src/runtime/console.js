@@ -1,0 +1,87 @@
+// console: formats arguments like Node's util.format (inspect.js) and hands the text to C,
+// which writes it (dev) and, later, records it in the invocation's trace.
+import ops from "./ops.js";
+import { formatLogArgs, inspect } from "./inspect.js";
+
+const counts = new Map();
+const timersByLabel = new Map();
+let groupIndent = "";
+
+function emit(level, args) {
+  let text = formatLogArgs(args);
+  if (groupIndent) text = groupIndent + text.replace(/\n/g, "\n" + groupIndent);
+  ops.log(level, text);
+}
+
+function now() {
+  return Date.now();
+}
+
+export const console = {
+  log(...args) {
+    emit("log", args);
+  },
+  info(...args) {
+    emit("info", args);
+  },
+  debug(...args) {
+    emit("debug", args);
+  },
+  warn(...args) {
+    emit("warn", args);
+  },
+  error(...args) {
+    emit("error", args);
+  },
+  trace(...args) {
+    const stack = new Error().stack.split("\n").slice(1).join("\n");
+    emit("log", ["Trace" + (args.length ? ": " + formatLogArgs(args) : "") + "\n" + stack]);
+  },
+  dir(value, options) {
+    emit("log", [inspect(value, options)]);
+  },
+  assert(condition, ...args) {
+    if (condition) return;
+    if (args.length === 0) args = ["Assertion failed"];
+    else if (typeof args[0] === "string") args = ["Assertion failed: " + args[0], ...args.slice(1)];
+    else args = ["Assertion failed:", ...args];
+    emit("error", args);
+  },
+  count(label = "default") {
+    const key = String(label);
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    emit("info", [`${key}: ${n}`]);
+  },
+  countReset(label = "default") {
+    counts.delete(String(label));
+  },
+  time(label = "default") {
+    timersByLabel.set(String(label), now());
+  },
+  timeLog(label = "default", ...args) {
+    const start = timersByLabel.get(String(label));
+    if (start === undefined) return emit("warn", [`Timer '${label}' does not exist`]);
+    emit("info", [`${label}: ${now() - start}ms`, ...args]);
+  },
+  timeEnd(label = "default") {
+    const start = timersByLabel.get(String(label));
+    if (start === undefined) return emit("warn", [`Timer '${label}' does not exist`]);
+    timersByLabel.delete(String(label));
+    emit("info", [`${label}: ${now() - start}ms`]);
+  },
+  group(...args) {
+    if (args.length) emit("log", args);
+    groupIndent += "  ";
+  },
+  groupCollapsed(...args) {
+    this.group(...args);
+  },
+  groupEnd() {
+    groupIndent = groupIndent.slice(0, -2);
+  },
+  table(data) {
+    emit("log", [data]);
+  },
+};
+Object.defineProperty(console, Symbol.toStringTag, { value: "console", configurable: true });

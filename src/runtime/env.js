@@ -1,0 +1,20 @@
+// The `env` object handed to handlers, built from the version's bindings (the Cloudflare
+// upload-metadata form: [{ type, name, ... }]).
+export function buildEnv(bindings, facts) {
+  void facts;
+  const env = {};
+  for (const b of bindings) {
+    switch (b.type) {
+      case "plain_text":
+      case "secret_text":
+        env[b.name] = b.text;
+        break;
+      case "json":
+        env[b.name] = b.json;
+        break;
+      default:
+        throw new Error(`binding "${b.name}" has type "${b.type}", which hearth does not support`);
+    }
+  }
+  return env;
+}

@@ -1,0 +1,79 @@
+// Installs the Web APIs on the Worker's global object. Like WebIDL interfaces, they are
+// writable, configurable and not enumerable.
+import ops from "./ops.js";
+import { console } from "./console.js";
+import { Crypto, SubtleCrypto, crypto } from "./crypto.js";
+import { DOMException } from "./errors.js";
+import { TextDecoder, TextEncoder, atob, btoa } from "./encoding.js";
+import { Headers } from "./headers.js";
+import { setPromiseStateInspector } from "./inspect.js";
+import { Request } from "./request.js";
+import { Response } from "./response.js";
+import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
+import { URL } from "./url.js";
+import { URLSearchParams } from "./url_search_params.js";
+import { ExecutionContext } from "./invocation.js";
+
+function structuredClone(value, options = undefined) {
+  if (arguments.length < 1) {
+    throw new TypeError("Failed to execute 'structuredClone': 1 argument required, but only 0 present.");
+  }
+  const transfer = options?.transfer;
+  try {
+    return ops.structuredClone(value, transfer === undefined ? undefined : Array.from(transfer));
+  } catch (err) {
+    if (err instanceof Error && !(err instanceof DOMException)) {
+      throw new DOMException(err.message, "DataCloneError");
+    }
+    throw err;
+  }
+}
+
+class Navigator {
+  get userAgent() {
+    return "Cloudflare-Workers";
+  }
+  get hardwareConcurrency() {
+    return 1;
+  }
+  get [Symbol.toStringTag]() {
+    return "Navigator";
+  }
+}
+const navigator = new Navigator();
+
+const globals = {
+  console,
+  crypto,
+  Crypto,
+  SubtleCrypto,
+  DOMException,
+  TextEncoder,
+  TextDecoder,
+  atob,
+  btoa,
+  Headers,
+  Request,
+  Response,
+  URL,
+  URLSearchParams,
+  setTimeout,
+  setInterval,
+  clearTimeout,
+  clearInterval,
+  queueMicrotask,
+  structuredClone,
+  navigator,
+  Navigator,
+  ExecutionContext,
+};
+
+for (const [name, value] of Object.entries(globals)) {
+  Object.defineProperty(globalThis, name, { value, writable: true, enumerable: false, configurable: true });
+}
+Object.defineProperty(globalThis, "self", { value: globalThis, writable: true, enumerable: false, configurable: true });
+
+setPromiseStateInspector((p) => {
+  const s = ops.promiseState(p);
+  return s === null ? undefined : { state: s[0], value: s[1] };
+});

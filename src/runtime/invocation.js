@@ -1,0 +1,157 @@
+// Running a Worker's fetch handler for one request: the ExecutionContext (waitUntil,
+// passThroughOnException), turning the returned Response into an `ops.respond`, reporting
+// exceptions, and telling C when the invocation is complete.
+import ops from "./ops.js";
+import { newIncomingRequest } from "./request.js";
+import { Response, responseForWire } from "./response.js";
+import { formatError } from "./errors.js";
+import { forgetInvocationTimers } from "./timers.js";
+
+// Per-invocation bookkeeping, by invocation id.
+const live = new Map();
+
+class InvocationState {
+  constructor(id) {
+    this.id = id;
+    this.responded = false;
+    this.waiting = 0; // unsettled waitUntil promises
+    this.passThrough = false;
+  }
+}
+
+function maybeDone(state) {
+  if (!state.responded || state.waiting > 0) return;
+  live.delete(state.id);
+  forgetInvocationTimers(state.id);
+  ops.invocationDone(state.id);
+}
+
+export class ExecutionContext {
+  #state;
+  constructor(state) {
+    this.#state = state;
+    this.props = {};
+  }
+
+  waitUntil(promise) {
+    if (arguments.length < 1) {
+      throw new TypeError(
+        "Failed to execute 'waitUntil' on 'ExecutionContext': parameter 1 is not of type 'Promise'.",
+      );
+    }
+    const state = this.#state;
+    state.waiting++;
+    Promise.resolve(promise).then(
+      () => {
+        state.waiting--;
+        maybeDone(state);
+      },
+      (err) => {
+        state.waiting--;
+        // A failed waitUntil does not fail the request, but it is an uncaught error.
+        ops.reportException(state.id, "Uncaught (in waitUntil) " + formatError(err));
+        maybeDone(state);
+      },
+    );
+  }
+
+  passThroughOnException() {
+    this.#state.passThrough = true;
+  }
+}
+
+function fail(state, err) {
+  if (state.responded) {
+    ops.reportException(state.id, formatError(err));
+    return;
+  }
+  state.responded = true;
+  if (state.passThrough) {
+    ops.reportException(
+      state.id,
+      formatError(err) +
+        "\n(passThroughOnException() was called, but hearth has no origin to pass the request to)",
+    );
+  } else {
+    ops.reportException(state.id, formatError(err));
+  }
+  maybeDone(state);
+}
+
+function send(state, response) {
+  if (state.responded) return;
+  if (!(response instanceof Response)) {
+    fail(
+      state,
+      new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'."),
+    );
+    return;
+  }
+  let wire;
+  try {
+    wire = responseForWire(response);
+  } catch (err) {
+    fail(state, err);
+    return;
+  }
+  state.responded = true;
+  if (wire.pending) {
+    // A body that is still being produced (a stream): send once it is complete.
+    wire.pending.then(
+      (body) => {
+        ops.respond(state.id, wire.status, wire.headers, body);
+        maybeDone(state);
+      },
+      (err) => {
+        state.responded = false;
+        fail(state, err);
+      },
+    );
+    return;
+  }
+  ops.respond(state.id, wire.status, wire.headers, wire.body);
+  maybeDone(state);
+}
+
+function findFetchHandler(worker, ctx) {
+  const exported = worker.namespace.default;
+  if (typeof exported === "function" && exported.prototype && typeof exported.prototype.fetch === "function") {
+    // `export default class extends WorkerEntrypoint`: one instance per request.
+    const instance = new exported(ctx, worker.env);
+    return (request) => instance.fetch(request);
+  }
+  if (exported && typeof exported.fetch === "function") {
+    return (request) => exported.fetch(request, worker.env, ctx);
+  }
+  return null;
+}
+
+export function startFetch(worker, id, method, url, rawHeaders, body, clientIp) {
+  const state = new InvocationState(id);
+  live.set(id, state);
+  const ctx = new ExecutionContext(state);
+  let result;
+  try {
+    const handler = findFetchHandler(worker, ctx);
+    if (!handler) {
+      throw new Error(
+        "Handler does not export a fetch() function. (Add `export default { async fetch(request, env, ctx) { ... } }` to the main module.)",
+      );
+    }
+    const request = newIncomingRequest(method, url, rawHeaders, body, clientIp);
+    result = handler(request);
+  } catch (err) {
+    fail(state, err);
+    return;
+  }
+  if (result instanceof Response) {
+    send(state, result);
+  } else if (result !== null && typeof result === "object" && typeof result.then === "function") {
+    Promise.resolve(result).then(
+      (response) => send(state, response),
+      (err) => fail(state, err),
+    );
+  } else {
+    send(state, result);
+  }
+}

@@ -1,0 +1,34 @@
+// The runtime's entry module. Evaluated first in every Worker realm: installs the Web APIs
+// (globals.js), then receives the Worker's module namespace (init) and every event C delivers
+// (dispatch).
+import "./globals.js";
+import { buildEnv } from "./env.js";
+import { startFetch } from "./invocation.js";
+import { fireTimer } from "./timers.js";
+
+let worker = null;
+
+// Called once, after the Worker's modules were evaluated.
+export function init(namespace, bindingsJson, workerJson) {
+  const facts = JSON.parse(workerJson);
+  worker = {
+    namespace,
+    env: buildEnv(JSON.parse(bindingsJson), facts),
+    facts,
+  };
+}
+
+// Every event from C: kind, then its arguments (primitives only).
+export function dispatch(kind, a, b, c, d, e, f) {
+  switch (kind) {
+    case "fetch":
+      // (invocation id, method, url, raw header lines, body bytes | null, client ip)
+      startFetch(worker, a, b, c, d, e, f);
+      return;
+    case "timer":
+      fireTimer(a);
+      return;
+    default:
+      throw new Error(`hearth runtime: unknown event ${kind}`);
+  }
+}
