@@ -13,7 +13,7 @@ SAN   ?=
 CC  := gcc
 CXX := g++
 
-PKGS := mozjs-102 libuv jansson libcurl openssl sqlite3 zlib libidn2
+PKGS := mozjs-102 libuv jansson libcurl openssl sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
 
@@ -41,8 +41,11 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 CONF_SRCS  := $(wildcard tests/conformance/*.c)
 CONF_BINS  := $(CONF_SRCS:tests/conformance/%.c=$(BUILD)/tests/conformance_%)
 
-.PHONY: all deps run test unit bench clean format check-format
-all: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS)
+.PHONY: all tests deps run test unit bench clean format check-format fuzzers
+all: $(BUILD)/hearth
+
+# The binary plus every C test program.
+tests: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS)
 
 $(BUILD)/hearth: $(BUILD)/src/main.o $(BUILD)/libhearth.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -79,6 +82,19 @@ $(BUILD)/tests/conformance_%: tests/conformance/%.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
 
+# Fuzz targets (libFuzzer, clang): each is linked with only the sources it exercises, compiled
+# with coverage instrumentation.
+FUZZ_BASE      := src/base/alloc.c src/base/buf.c
+FUZZ_SRCS_toml := src/config/toml.c src/config/value.c $(FUZZ_BASE)
+FUZZ_SRCS_url  := src/webapi/url.c src/webapi/url_host.c src/webapi/url_idna.c $(FUZZ_BASE)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzzers: $(FUZZ_BINS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*/*.c src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
+
 deps:
 	@scripts/install-deps.sh
 
@@ -87,11 +103,11 @@ run: deps
 	$(BUILD)/hearth dev examples/hello
 
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all
+	@$(MAKE) --no-print-directory -j2 tests
+	@$(MAKE) --no-print-directory -j2 BUILD=build/asan SAN=1 tests
 	@scripts/run-tests.sh
 
-unit: all
+unit: tests
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 
 bench: deps

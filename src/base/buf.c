@@ -1,5 +1,6 @@
 #include "base/buf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,12 @@ void buf_reserve(buf *b, size_t extra) {
     if (need <= b->cap) return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need) cap *= 2;
+    bool fresh = !b->data;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
+    /* Keep the promise that the storage is always a C string, also when the first thing done
+     * to a buffer is reserving room (and nothing is appended after all). */
+    if (fresh) b->data[b->len] = '\0';
 }
 
 void buf_append(buf *b, const void *p, size_t n) {

@@ -57,8 +57,10 @@ int fs_write_file(const char *path, const void *data, size_t len, char *err, siz
     char *tmp = xmalloc(strlen(path) + 16);
     sprintf(tmp, "%s.tmp%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Errors name `path`, the file the caller asked for: the temporary name is an internal
+     * detail that would only confuse a user reading the message. */
     if (fd < 0) {
-        if (err) snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        if (err) snprintf(err, errlen, "%s: %s", path, strerror(errno));
         free(tmp);
         return -1;
     }
@@ -68,7 +70,7 @@ int fs_write_file(const char *path, const void *data, size_t len, char *err, siz
         ssize_t n = write(fd, p + off, len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            if (err) snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+            if (err) snprintf(err, errlen, "%s: %s", path, strerror(errno));
             close(fd);
             unlink(tmp);
             free(tmp);
@@ -76,8 +78,13 @@ int fs_write_file(const char *path, const void *data, size_t len, char *err, siz
         }
         off += (size_t)n;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        if (err) snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    /* Close even when fsync fails (a short-circuited close would leak the descriptor). */
+    int rc = fsync(fd);
+    int saved = errno;
+    if (close(fd) != 0 && rc == 0) rc = -1, saved = errno;
+    if (rc == 0 && rename(tmp, path) != 0) rc = -1, saved = errno;
+    if (rc != 0) {
+        if (err) snprintf(err, errlen, "%s: %s", path, strerror(saved));
         unlink(tmp);
         free(tmp);
         return -1;

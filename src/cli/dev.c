@@ -33,6 +33,7 @@ static const char kDevUsage[] =
     "  --max-body-size N     largest request body in bytes (default 104857600)\n"
     "  --request-timeout S   seconds a client may take to send a request (default 30)\n"
     "  --idle-timeout S      seconds an idle keep-alive connection stays open (default 60)\n"
+    "  --memory-limit MIB    JavaScript heap per Worker instance (default 128)\n"
     "  -h, --help            show this help\n";
 
 typedef struct dev_project {
@@ -75,6 +76,8 @@ static void set_watched(dev_project *p, project_build_result *res) {
     for (size_t k = 0; k < p->watched_count; k++) p->stamps[k] = fs_stamp(p->watched[k]);
 }
 
+static void publish(dev_state *st);
+
 static int build(dev_state *st, dev_project *p, bool initial) {
     char id[37];
     uuid_v4(id);
@@ -86,9 +89,11 @@ static int build(dev_state *st, dev_project *p, bool initial) {
         if (p->version) worker_version_unref(p->version);
         p->version = res.version;
         res.version = NULL;
-        if (!initial)
+        if (!initial) {
+            publish(st); /* returns once every thread serves the new version */
             fprintf(stderr, "[hearth] Reloaded %s (%zu module%s)\n", p->version->worker_name,
                     res.module_count, res.module_count == 1 ? "" : "s");
+        }
     } else if (!initial) {
         fprintf(stderr, "[hearth] Reload of %s failed; still serving the previous version\n",
                 p->dir);
@@ -102,20 +107,32 @@ static void publish(dev_state *st) {
     for (size_t i = 0; i < st->project_count; i++) list[i] = st->projects[i].version;
     snapshot_publish(snapshot_new(list, st->project_count, list[0]));
     free(list);
-    server_notify_snapshot(&st->server);
+    server_notify_snapshot(&st->server, 2000);
 }
 
 static void on_watch_tick(uv_timer_t *t) {
     dev_state *st = t->data;
-    bool changed_any = false;
     for (size_t i = 0; i < st->project_count; i++) {
         dev_project *p = &st->projects[i];
         bool changed = false;
         for (size_t k = 0; k < p->watched_count && !changed; k++)
             changed = fs_stamp(p->watched[k]) != p->stamps[k];
-        if (changed && build(st, p, false) == 0) changed_any = true;
+        if (changed) build(st, p, false);
     }
-    if (changed_any) publish(st);
+}
+
+static void free_projects(dev_state *st) {
+    for (size_t i = 0; i < st->project_count; i++) {
+        dev_project *p = &st->projects[i];
+        if (p->version) worker_version_unref(p->version);
+        for (size_t k = 0; k < p->watched_count; k++) free(p->watched[k]);
+        free(p->watched);
+        free(p->stamps);
+        free(p->dir);
+    }
+    free(st->projects);
+    st->projects = NULL;
+    st->project_count = 0;
 }
 
 static void on_signal(uv_signal_t *s, int signum) {
@@ -167,6 +184,11 @@ int cmd_dev(int argc, char **argv) {
             if (!cli_parse_long(v, 0, 1L << 40, &n)) return cli_usage_error(kDevUsage, "--max-body-size needs a number of bytes");
             cfg.http.max_body_bytes = (size_t)n;
             i++;
+        } else if (!strcmp(a, "--memory-limit")) {
+            long n;
+            if (!cli_parse_long(v, 16, 65536, &n)) return cli_usage_error(kDevUsage, "--memory-limit needs a number of MiB from 16 to 65536");
+            cfg.realm_heap_limit = (size_t)n * 1024 * 1024;
+            i++;
         } else if (!strcmp(a, "--request-timeout") || !strcmp(a, "--idle-timeout")) {
             double s;
             if (!cli_parse_seconds(v, &s)) return cli_usage_error(kDevUsage, "timeouts are given in seconds, e.g. 30 or 0.5");
@@ -200,14 +222,21 @@ int cmd_dev(int argc, char **argv) {
     st.compiler = js_shard_new(&copts);
     st.projects = xcalloc(ndirs, sizeof *st.projects);
     st.project_count = ndirs;
-    for (size_t i = 0; i < ndirs; i++) {
+    int status = 0;
+    for (size_t i = 0; i < ndirs && status == 0; i++) {
         st.projects[i].dir = xstrdup(dirs[i]);
-        if (build(&st, &st.projects[i], true) != 0) return 1;
+        if (build(&st, &st.projects[i], true) != 0) status = 1;
     }
     char errbuf[256];
-    if (server_start(&st.server, &cfg, errbuf, sizeof errbuf) != 0) {
+    if (status == 0 && server_start(&st.server, &cfg, errbuf, sizeof errbuf) != 0) {
         fprintf(stderr, "hearth: %s\n", errbuf);
-        return 1;
+        status = 1;
+    }
+    if (status != 0) {
+        free_projects(&st);
+        js_shard_free(st.compiler);
+        js_engine_shutdown();
+        return status;
     }
     publish(&st);
     for (size_t i = 0; i < ndirs; i++)
@@ -236,15 +265,7 @@ int cmd_dev(int argc, char **argv) {
     /* The signal handlers are gone now, so a second Ctrl-C during the graceful stop ends the
      * process the default way. */
     server_stop(&st.server);
-    for (size_t i = 0; i < st.project_count; i++) {
-        dev_project *p = &st.projects[i];
-        worker_version_unref(p->version);
-        for (size_t k = 0; k < p->watched_count; k++) free(p->watched[k]);
-        free(p->watched);
-        free(p->stamps);
-        free(p->dir);
-    }
-    free(st.projects);
+    free_projects(&st);
     snapshot_publish(snapshot_new(NULL, 0, NULL));
     js_shard_free(st.compiler);
     js_engine_shutdown();

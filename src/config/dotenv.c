@@ -43,6 +43,8 @@ cfg_value *dotenv_parse(const char *src, size_t len, char *err, size_t errlen) {
                 if (src[p] == '\n') line++;
                 if (q == '"' && src[p] == '\\' && p + 1 < len) {
                     char e = src[++p];
+                    /* An escaped real newline is still a line of the file. */
+                    if (e == '\n') line++;
                     buf_putc(&value, e == 'n' ? '\n' : e == 'r' ? '\r' : e == 't' ? '\t' : e);
                 } else {
                     buf_putc(&value, src[p]);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,17 +48,23 @@ static void diag(loader *l, bool error, int line, const char *fmt, ...) {
 
 void config_diag_free(config_diag *d) { buf_free(&d->text); }
 
-/* "a string", "an integer", ... for messages. */
+/* "a string", "an integer", ... for messages. Literals, not a shared buffer: one message
+ * often names two types ("must be a table ... (found a string)"). */
 static const char *a_type(cfg_type t) {
     switch (t) {
+    case CFG_STRING: return "a string";
     case CFG_INTEGER: return "an integer";
+    case CFG_FLOAT: return "a float";
+    case CFG_BOOL: return "a boolean";
+    case CFG_DATETIME: return "a datetime";
+    case CFG_DATETIME_LOCAL: return "a local datetime";
+    case CFG_DATE_LOCAL: return "a local date";
+    case CFG_TIME_LOCAL: return "a local time";
     case CFG_ARRAY: return "an array";
-    default: {
-        static __thread char s[32];
-        snprintf(s, sizeof s, "a %s", cfg_type_name(t));
-        return s;
+    case CFG_TABLE: return "a table";
+    case CFG_NULL: return "null";
     }
-    }
+    return "a value";
 }
 
 /* The value of `key` if it has type `type`; otherwise an error naming what was expected. */
@@ -178,11 +185,17 @@ static bool valid_worker_name(const char *s) {
     return *s != '-';
 }
 
+/* Exactly YYYY-MM-DD naming a real day. Checked character by character: sscanf("%4d") would
+ * also take " 2024-01-1" or "2024-+1-01". */
 static bool valid_date(const char *s) {
-    int y, m, d;
-    char extra;
-    if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3) return false;
-    return y >= 2000 && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i])) return false;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 2000 || m < 1 || m > 12 || d < 1 || d > days[m - 1]) return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return !(m == 2 && d == 29 && !leap);
 }
 
 static void load_name(loader *l, const cfg_value *doc) {
@@ -196,13 +209,29 @@ static void load_name(loader *l, const cfg_value *doc) {
         l->c->name = xstrdup(v->u.str.ptr);
         return;
     }
-    /* Like wrangler dev: a Worker without a name is named after its directory. */
-    const char *base = strrchr(l->c->dir, '/');
-    base = base ? base + 1 : l->c->dir;
+    /* Like wrangler dev: a Worker without a name is named after its directory. The directory
+     * is resolved first, so ".", "dir/" and "dir/." name it too, not an empty or "-" name. */
+    char *real = realpath(l->c->dir, NULL);
+    buf path = {0};
+    buf_puts(&path, real ? real : l->c->dir);
+    free(real);
+    while (path.len > 1 && path.data[path.len - 1] == '/') path.data[--path.len] = '\0';
+    const char *base = strrchr(path.data, '/');
+    base = base ? base + 1 : path.data;
+    /* Map to a valid name: lowercase, '-' for anything else, no '-' at either end, 63 at most. */
     buf name = {0};
-    for (const char *p = base; *p; p++)
-        buf_putc(&name, isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-');
-    if (!name.len || name.data[0] == '-') buf_puts(&name, "worker");
+    for (const char *p = base; *p; p++) {
+        char ch = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
+        if (ch == '-' && name.len == 0) continue;
+        buf_putc(&name, ch);
+    }
+    if (name.len > 63) name.len = 63;
+    while (name.len && name.data[name.len - 1] == '-') name.len--;
+    if (name.len)
+        name.data[name.len] = '\0';
+    else
+        buf_puts(&name, "worker");
+    buf_free(&path);
     l->c->name = buf_detach(&name, NULL);
 }
 
@@ -217,6 +246,14 @@ static void load_main(loader *l, const cfg_value *doc) {
     }
     const char *m = v->u.str.ptr;
     while (m[0] == '.' && m[1] == '/') m += 2;
+    if (!*m) {
+        /* An empty path would only fail later, as a confusing module load error. */
+        diag(l, true, v->line,
+             "\"main\" must be the path of the Worker's entry module, e.g. main = "
+             "\"src/index.js\" (found \"%s\")",
+             v->u.str.ptr);
+        return;
+    }
     l->c->main = xstrdup(m);
 }
 
@@ -282,7 +319,9 @@ static json_t *cfg_to_json(const cfg_value *v) {
     case CFG_DATE_LOCAL:
     case CFG_TIME_LOCAL: return json_stringn(v->u.str.ptr, v->u.str.len);
     case CFG_INTEGER: return json_integer(v->u.i);
-    case CFG_FLOAT: return json_real(v->u.f);
+    /* json_real() fails (NULL) for NaN and infinities, which TOML allows; they become null,
+     * as JSON.stringify makes them in wrangler. */
+    case CFG_FLOAT: return isfinite(v->u.f) ? json_real(v->u.f) : json_null();
     case CFG_BOOL: return json_boolean(v->u.b);
     case CFG_NULL: return json_null();
     case CFG_ARRAY: {
@@ -325,8 +364,10 @@ static void load_vars(loader *l, const cfg_value *doc, json_t *bindings) {
     for (size_t i = 0; i < vars->u.tab.len; i++) {
         const cfg_value *v = vars->u.tab.vals[i];
         const char *name = vars->u.tab.keys[i];
+        /* json_stringn, with the length: a TOML string may hold "\u0000". */
         if (v->type == CFG_STRING)
-            add_binding(bindings, "plain_text", name, "text", json_string(v->u.str.ptr));
+            add_binding(bindings, "plain_text", name, "text",
+                        json_stringn(v->u.str.ptr, v->u.str.len));
         else
             add_binding(bindings, "json", name, "json", cfg_to_json(v));
     }
@@ -346,9 +387,19 @@ static void load_dev_vars(loader *l, json_t *bindings) {
         buf_printf(&l->d->text, "%s: error: %s\n", path, err);
         l->d->errors++;
     } else {
-        for (size_t i = 0; i < vars->u.tab.len; i++)
-            add_binding(bindings, "secret_text", vars->u.tab.keys[i], "text",
-                        json_string(vars->u.tab.vals[i]->u.str.ptr));
+        for (size_t i = 0; i < vars->u.tab.len; i++) {
+            const cfg_value *v = vars->u.tab.vals[i];
+            /* Unlike TOML and JSON, nothing has checked this file's encoding; json_stringn
+             * returns NULL for invalid UTF-8, which would leave a binding without its text. */
+            json_t *text_value = json_stringn(v->u.str.ptr, v->u.str.len);
+            if (!text_value) {
+                buf_printf(&l->d->text, "%s:%d: error: the value of %s is not valid UTF-8\n", path,
+                           v->line, vars->u.tab.keys[i]);
+                l->d->errors++;
+                continue;
+            }
+            add_binding(bindings, "secret_text", vars->u.tab.keys[i], "text", text_value);
+        }
         cfg_free(vars);
     }
     free(text);
@@ -429,16 +480,42 @@ static void load_rules(loader *l, const cfg_value *doc) {
     add_rule(l->c, JS_MODULE_JSON, false, json, 1);
 }
 
-static bool glob_matches(const char *glob, const char *path) {
-    if (strncmp(glob, "**/", 3) == 0) {
-        /* "**" matches any number of directories, including none. */
-        const char *rest = glob + 3;
-        if (fnmatch(rest, path, FNM_PATHNAME) == 0) return true;
-        for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
-            if (fnmatch(rest, p + 1, FNM_PATHNAME) == 0) return true;
-        return false;
+/* Whether the first `n` path segments of `path` match `prefix` ("a/b/", n == 2); *rest gets
+ * what follows them. */
+static bool match_segments(const char *prefix, size_t n, const char *path, const char **rest) {
+    const char *p = path;
+    for (size_t i = 0; i < n; i++) {
+        p = strchr(p, '/');
+        if (!p) return false;
+        p++;
     }
-    return fnmatch(glob, path, FNM_PATHNAME) == 0;
+    char *head = xstrndup(path, (size_t)(p - path));
+    bool ok = fnmatch(prefix, head, FNM_PATHNAME) == 0;
+    free(head);
+    *rest = p;
+    return ok;
+}
+
+static bool glob_matches(const char *glob, const char *path) {
+    // A "**" segment matches any number of directories, including none, wherever it is
+    // ("**/*.md", "src/**/*.txt"), as in wrangler's globs.
+    const char *star = strstr(glob, "**/");
+    while (star && star != glob && star[-1] != '/') star = strstr(star + 1, "**/");
+    if (!star) return fnmatch(glob, path, FNM_PATHNAME) == 0;
+    const char *rest = star + 3;
+    const char *tail = path;
+    if (star != glob) {
+        size_t segments = 0;
+        for (const char *g = glob; g < star; g++) segments += *g == '/';
+        char *prefix = xstrndup(glob, (size_t)(star - glob));
+        bool ok = match_segments(prefix, segments, path, &tail);
+        free(prefix);
+        if (!ok) return false;
+    }
+    if (glob_matches(rest, tail)) return true;
+    for (const char *p = strchr(tail, '/'); p; p = strchr(p + 1, '/'))
+        if (glob_matches(rest, p + 1)) return true;
+    return false;
 }
 
 int worker_config_module_kind(const worker_config *c, const char *path) {

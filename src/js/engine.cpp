@@ -2,6 +2,7 @@
 // queue that carries async context, interrupts and unhandled-rejection tracking.
 #include <js/BuildId.h>
 #include <js/Initialization.h>
+#include <js/Stack.h>
 #include <js/Interrupt.h>
 #include <js/GCAPI.h>
 #include <js/GCVector.h>
@@ -59,12 +60,28 @@ static JSClass scratch_global_class = {"HearthScratch", JSCLASS_GLOBAL_FLAGS,
 
 static bool interrupt_callback(JSContext *cx) {
     js_shard *s = static_cast<js_shard *>(JS_GetContextPrivate(cx));
+    if (s->memory_check_pending) {
+        s->memory_check_pending = false;
+        if (s->running && !s->running->broken && realm_over_memory_limit(s, s->running))
+            s->interrupt_reason.store("exceededMemory");
+    }
     const char *reason = s->interrupt_reason.exchange(nullptr);
     if (!reason) return true;
     // Returning false without a pending exception terminates the running script; nothing in
     // JavaScript can catch it.
     s->terminated_reason = reason;
     return false;
+}
+
+// After each collection the running realm's memory is checked (at the next interrupt point:
+// measuring allocates, which a GC callback must not do). A realm over its limit is stopped the
+// way a CPU-limit breach is, so an allocation loop never gets to exhaust the process.
+static void gc_callback(JSContext *cx, JSGCStatus status, JS::GCReason reason, void *data) {
+    (void)reason;
+    js_shard *s = static_cast<js_shard *>(data);
+    if (status != JSGC_END || !s->opts.realm_heap_limit) return;
+    s->memory_check_pending = true;
+    if (s->running) JS_RequestInterruptCallback(cx);
 }
 
 static void rejection_tracker(JSContext *cx, bool muted, JS::HandleObject promise,
@@ -199,6 +216,7 @@ js_shard *js_shard_new(const js_shard_options *opts) {
     s->async_id = 0;
     s->interrupt_reason = nullptr;
     s->terminated_reason = nullptr;
+    s->memory_check_pending = false;
     s->running = nullptr;
     JS_SetContextPrivate(cx, s);
     JS_SetNativeStackQuota(cx, kNativeStackQuota);
@@ -213,10 +231,13 @@ js_shard *js_shard_new(const js_shard_options *opts) {
     JS_SetGCParameter(cx, JSGC_INCREMENTAL_GC_ENABLED, 1);
     JS_SetGCParameter(cx, JSGC_PER_ZONE_GC_ENABLED, 1);
     JS_AddInterruptCallback(cx, interrupt_callback);
+    // Workers code (and the tools around it) expect V8's "    at fn (file:line:col)" stacks.
+    js::SetStackFormat(cx, js::StackFormat::V8);
     JS::SetModuleResolveHook(JS_GetRuntime(cx), module_resolve_hook);
     s->rejections =
         new JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>>(cx);
     JS::SetPromiseRejectionTrackerCallback(cx, rejection_tracker, s);
+    JS_SetGCCallback(cx, gc_callback, s);
 
     JS::RealmOptions options;
     JS::RootedObject global(cx, JS_NewGlobalObject(cx, &scratch_global_class, nullptr,

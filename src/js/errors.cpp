@@ -110,15 +110,20 @@ extern "C" char *js_error_format(const js_error *err) {
     }
     out += err->message ? err->message : "";
     // V8-format stacks start with "Name: message"; skip that line since it was printed.
-    const char *stack = err->stack;
-    if (stack && *stack) {
+    std::string frames;
+    if (err->stack) {
+        const char *stack = err->stack;
         const char *first_nl = strchr(stack, '\n');
-        bool has_header = first_nl && strncmp(stack, "    at ", 7) != 0;
-        if (has_header) stack = first_nl + 1;
+        bool has_header = strncmp(stack, "    at ", 7) != 0;
+        if (has_header) stack = first_nl ? first_nl + 1 : "";
+        frames = stack;
+        while (!frames.empty() && (frames.back() == '\n' || frames.back() == ' ')) frames.pop_back();
+    }
+    if (!frames.empty()) {
         out += "\n";
-        out += stack;
-        while (!out.empty() && out.back() == '\n') out.pop_back();
+        out += frames;
     } else if (err->file) {
+        // A compile error has no frames: show where it is, the line, and a caret.
         char loc[64];
         snprintf(loc, sizeof loc, ":%u:%u", err->line, err->column);
         out += "\n    at ";

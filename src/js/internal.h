@@ -55,6 +55,8 @@ struct js_shard {
     uint64_t async_id;
     // Set by another thread to stop the running code; read by the interrupt callback.
     std::atomic<const char *> interrupt_reason;
+    // A GC finished: check the running realm's memory at the next interrupt point.
+    bool memory_check_pending;
     // The reason the last dispatch was terminated, once the interrupt was taken.
     const char *terminated_reason;
     js_realm *running; // realm of the dispatch in progress
@@ -98,6 +100,7 @@ bool module_instantiate_all(JSContext *cx, js_realm *r);
 JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request);
 js_realm *realm_of_global(JSObject *global);
 void realm_mark_broken(js_realm *r, const char *reason);
+bool realm_over_memory_limit(js_shard *s, js_realm *r);
 bool realm_create_global(js_shard *s, js_realm *r);
 
 // natives.cpp

@@ -2,7 +2,9 @@
 // JavaScript values (structured clone, promise state) or on the realm's compiled program
 // (module data). Everything that can be written over primitives lives in C instead.
 #include <js/ArrayBuffer.h>
+#include <js/Conversions.h>
 #include <js/Proxy.h>
+#include <jsfriendapi.h>
 #include <js/StructuredClone.h>
 
 #include <string.h>
@@ -137,11 +139,58 @@ static bool native_promise_state(JSContext *cx, unsigned argc, JS::Value *vp) {
     return true;
 }
 
-// isProxy(v) — console shows proxies by their target without running traps.
-static bool native_is_proxy(JSContext *cx, unsigned argc, JS::Value *vp) {
-    (void)cx;
+// proxyParts(v) → [target, handler] for a scripted Proxy (target null once revoked), else
+// null — console shows proxies without running their traps.
+static bool native_proxy_parts(JSContext *cx, unsigned argc, JS::Value *vp) {
     JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-    args.rval().setBoolean(args.get(0).isObject() && js::IsProxy(&args[0].toObject()));
+    if (!args.get(0).isObject() || !js::IsScriptedProxy(&args[0].toObject())) {
+        args.rval().setNull();
+        return true;
+    }
+    JSObject *proxy = &args[0].toObject();
+    JS::RootedObject arr(cx, JS::NewArrayObject(cx, 2));
+    if (!arr) return false;
+    JSObject *target = js::GetProxyTargetObject(proxy);
+    JS::RootedValue v(cx, target ? JS::ObjectValue(*target) : JS::NullValue());
+    if (!JS_SetElement(cx, arr, 0, v)) return false;
+    // A scripted proxy keeps its handler object in its first reserved slot.
+    v = js::GetProxyReservedSlot(proxy, 0);
+    if (!JS_SetElement(cx, arr, 1, v)) return false;
+    args.rval().setObject(*arr);
+    return true;
+}
+
+// nonIndexKeys(obj, includeNonEnumerable) → own keys that are not array indices (strings,
+// then symbols), without materialising an id for every element of a large array.
+static bool native_non_index_keys(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    if (!args.get(0).isObject()) {
+        JS_ReportErrorASCII(cx, "nonIndexKeys: expected an object");
+        return false;
+    }
+    JS::RootedObject obj(cx, &args[0].toObject());
+    unsigned flags = JSITER_OWNONLY | JSITER_SYMBOLS | (JS::ToBoolean(args.get(1)) ? JSITER_HIDDEN : 0);
+    JS::RootedIdVector ids(cx);
+    if (!js::GetPropertyKeys(cx, obj, flags, &ids)) return false;
+    JS::RootedValueVector strings(cx), symbols(cx);
+    JS::RootedValue v(cx);
+    for (size_t i = 0; i < ids.length(); i++) {
+        JS::HandleId id = ids[i];
+        if (id.isInt()) continue;
+        if (id.isSymbol()) {
+            if (!symbols.append(JS::SymbolValue(id.toSymbol()))) return false;
+        } else if (id.isString()) {
+            if (!strings.append(JS::StringValue(id.toString()))) return false;
+        }
+    }
+    JS::RootedObject out(cx, JS::NewArrayObject(cx, strings.length() + symbols.length()));
+    if (!out) return false;
+    uint32_t k = 0;
+    for (size_t i = 0; i < strings.length(); i++)
+        if (!JS_SetElement(cx, out, k++, strings[i])) return false;
+    for (size_t i = 0; i < symbols.length(); i++)
+        if (!JS_SetElement(cx, out, k++, symbols[i])) return false;
+    args.rval().setObject(*out);
     return true;
 }
 
@@ -151,7 +200,8 @@ static const JSFunctionSpec kNativeOps[] = {
     JS_FN("serialize", native_serialize, 1, 0),
     JS_FN("deserialize", native_deserialize, 1, 0),
     JS_FN("promiseState", native_promise_state, 1, 0),
-    JS_FN("isProxy", native_is_proxy, 1, 0),
+    JS_FN("proxyParts", native_proxy_parts, 1, 0),
+    JS_FN("nonIndexKeys", native_non_index_keys, 2, 0),
     JS_FS_END,
 };
 

@@ -69,8 +69,11 @@ static std::string wrapper_source(size_t index) {
     return buf;
 }
 
-static bool compile_stencil(JSContext *cx, const std::string &name, const std::string &source,
+static bool compile_stencil(js_shard *s, const std::string &name, const std::string &source,
                             RefPtr<JS::Stencil> &out, js_error *err) {
+    JSContext *cx = s->cx;
+    // Compiling needs no realm, but reporting a SyntaxError creates an error object in one.
+    JSAutoRealm ar(cx, *s->scratch_global);
     JS::CompileOptions opts(cx);
     opts.setFileAndLine(name.c_str(), 1);
     JS::SourceText<mozilla::Utf8Unit> src;
@@ -125,6 +128,7 @@ static bool read_imports(js_shard *s, JS::Stencil *stencil, std::vector<requeste
         requested_import ri;
         ri.specifier = chars.get();
         JS::GetRequestedModuleSourcePos(cx, req, &ri.line, &ri.column);
+        ri.column++; // the engine's column is 0-based; ours are 1-based like the stacks
         out.push_back(ri);
     }
     return true;
@@ -209,7 +213,7 @@ static bool build_graph(graph_builder &g) {
         js_module_record &m = g.p->modules[i];
         std::string source = m.kind == JS_MODULE_ESM ? m.data : wrapper_source(i);
         RefPtr<JS::Stencil> stencil;
-        if (!compile_stencil(cx, m.name, source, stencil, g.err)) return false;
+        if (!compile_stencil(g.s, m.name, source, stencil, g.err)) return false;
         std::vector<requested_import> imports;
         if (!read_imports(g.s, stencil, imports, g.err)) return false;
         if (!encode_stencil(cx, stencil, g.p->modules[i].xdr, g.err)) return false;

@@ -2,6 +2,7 @@
 #include <js/Array.h>
 #include <js/CompilationAndEvaluation.h>
 #include <js/Exception.h>
+#include <js/GCAPI.h>
 #include <js/JSON.h>
 #include <js/Object.h>
 #include <js/Realm.h>
@@ -245,8 +246,36 @@ extern "C" void *js_realm_host(js_realm *r) { return r->host; }
 extern "C" js_program *js_realm_program(js_realm *r) { return r->program; }
 extern "C" bool js_realm_is_broken(const js_realm *r) { return r->broken; }
 
+// GC heap plus the malloc'd memory the engine attributes to the realm's zone (array elements,
+// strings, buffer contents): what a Worker's memory limit counts.
 extern "C" uint64_t js_realm_heap_bytes(js_realm *r) {
-    return js::GetGCHeapUsageForObjectZone(r->global);
+    JSContext *cx = r->shard->cx;
+    JSAutoRealm ar(cx, r->global);
+    JS::RootedObject info(cx, js::gc::NewMemoryInfoObject(cx));
+    JS::RootedValue zone(cx), gc(cx), malloc_bytes(cx);
+    if (!info || !JS_GetProperty(cx, info, "zone", &zone) || !zone.isObject()) {
+        JS_ClearPendingException(cx);
+        return js::GetGCHeapUsageForObjectZone(r->global);
+    }
+    JS::RootedObject z(cx, &zone.toObject());
+    if (!JS_GetProperty(cx, z, "gcBytes", &gc) || !JS_GetProperty(cx, z, "mallocBytes", &malloc_bytes)) {
+        JS_ClearPendingException(cx);
+        return js::GetGCHeapUsageForObjectZone(r->global);
+    }
+    double total = (gc.isNumber() ? gc.toNumber() : 0) + (malloc_bytes.isNumber() ? malloc_bytes.toNumber() : 0);
+    return static_cast<uint64_t>(total);
+}
+
+// Over the limit even after collecting this realm's zone (most of what it allocated may be
+// garbage already)?
+bool realm_over_memory_limit(js_shard *s, js_realm *r) {
+    size_t limit = s->opts.realm_heap_limit;
+    if (!limit || js_realm_heap_bytes(r) <= limit) return false;
+    JS::PrepareZoneForGC(s->cx, js::GetObjectZoneFromAnyThread(r->global));
+    bool pending = s->memory_check_pending;
+    JS::NonIncrementalGC(s->cx, JS::GCOptions::Normal, JS::GCReason::API);
+    s->memory_check_pending = pending; // our own collection is not news
+    return js_realm_heap_bytes(r) > limit;
 }
 
 static bool is_out_of_memory(JSContext *cx) {
@@ -309,12 +338,10 @@ extern "C" js_result js_realm_dispatch(js_realm *r, uint64_t async_id, const cha
         result = JS_RESULT_TERMINATED;
         if (reason) *reason = s->terminated_reason ? s->terminated_reason : "exceededCpu";
     }
-    if (!r->broken && s->opts.realm_heap_limit &&
-        js_realm_heap_bytes(r) > s->opts.realm_heap_limit) {
-        // Over the limit by the allocation count; collect first, since most of it may be garbage.
-        JS::PrepareZoneForGC(cx, js::GetObjectZoneFromAnyThread(r->global));
-        JS::NonIncrementalGC(cx, JS::GCOptions::Normal, JS::GCReason::API);
-        if (js_realm_heap_bytes(r) > s->opts.realm_heap_limit) {
+    // A collection happened while no interrupt point was reached: check now.
+    if (!r->broken && s->memory_check_pending) {
+        s->memory_check_pending = false;
+        if (realm_over_memory_limit(s, r)) {
             realm_mark_broken(r, "exceededMemory");
             if (result == JS_RESULT_OK) {
                 result = JS_RESULT_TERMINATED;

@@ -204,6 +204,10 @@ static int on_headers_complete(http_parser *p) {
     http_conn *c = p->data;
     http_request *r = &c->req;
     if (c->last_was_value) finish_header_value(c);
+    if (p->http_major != 1) {
+        c->error_status = 505;
+        return -1;
+    }
     const char *m = http_method_str((enum http_method)p->method);
     snprintf(r->method, sizeof r->method, "%s", m);
     r->is_head = p->method == HTTP_HEAD;
@@ -368,16 +372,27 @@ static void format_head(http_conn *c, buf *out, int status, const char *lines, s
 
 /* ---- request lifecycle ------------------------------------------------------------------- */
 
+/* Parses requests that were pipelined behind the one just answered. Runs from the loop:
+ * http_respond is typically called from inside the Worker's JavaScript, and the next request
+ * must not be dispatched while that code is still on the stack. */
+static void on_resume_parsing(uv_timer_t *t) {
+    http_conn *c = t->data;
+    arm_idle_timer(c);
+    conn_parse(c);
+}
+
 static void start_next_request(http_conn *c) {
     c->state = CONN_IDLE;
     c->request_ready = false;
     http_parser_pause(&c->parser, 0);
-    arm_idle_timer(c);
     if (!c->reading && !c->closing && !c->client_gone) {
         /* Reading was paused because too much input was queued; resume. */
         conn_resume_reading(c);
     }
-    if (c->in.len > 0) conn_parse(c);
+    if (c->in.len > 0)
+        uv_timer_start(&c->timer, on_resume_parsing, 0, 0);
+    else
+        arm_idle_timer(c);
 }
 
 static void free_conn(http_conn *c) {
@@ -458,6 +473,7 @@ static void conn_parse(http_conn *c) {
         if (err == HPE_HEADER_OVERFLOW) status = 431;
         const char *msg = status == 413   ? "request body too large\n"
                           : status == 431 ? "request header fields too large\n"
+                          : status == 505 ? "only HTTP/1.0 and HTTP/1.1 are supported\n"
                                           : http_errno_description(err);
         char text[256];
         snprintf(text, sizeof text, "%s%s", msg, status == 400 ? "\n" : "");

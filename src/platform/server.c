@@ -63,6 +63,38 @@ static int listen_socket(const char *ip, int port, char *err, size_t errlen) {
     return fd;
 }
 
+/* 0 if nothing listens on ip:port, -1 with a message otherwise. */
+static int probe_port_free(const char *ip, int port, char *err, size_t errlen) {
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t slen;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        slen = sizeof *in4;
+    } else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        slen = sizeof *in6;
+    } else {
+        return 0; /* listen_socket reports the bad address */
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, slen);
+    int e = errno;
+    close(fd);
+    if (rc != 0 && e == EADDRINUSE) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", ip, port, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
 static int bound_port(int fd) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -120,6 +152,12 @@ int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t
         srv->request_id_salt = (uint64_t)time(NULL) * 2654435761u;
 
     int port = cfg->port;
+    /* SO_REUSEPORT would let a second hearth share a port another one already serves (and
+     * split its traffic); a plain bind first makes "address in use" an error as users expect. */
+    if (port != 0) {
+        int probe = probe_port_free(cfg->ip, port, err, errlen);
+        if (probe < 0) return -1;
+    }
     int fds[256];
     if (n > 256) n = 256;
     for (unsigned i = 0; i < n; i++) {
@@ -164,10 +202,25 @@ int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t
     return 0;
 }
 
-void server_notify_snapshot(hearth_server *srv) {
+bool server_notify_snapshot(hearth_server *srv, uint64_t timeout_ms) {
+    snapshot *cur = snapshot_current();
+    uint64_t want = cur ? cur->generation : 0;
+    snapshot_unref(cur);
     for (unsigned i = 0; i < srv->shard_count; i++) {
         atomic_store(&srv->shards[i]->snapshot_changed, true);
         uv_async_send(&srv->shards[i]->wakeup);
+    }
+    /* A shard switches between two requests, so this wait is short unless a shard is busy in
+     * JavaScript; it polls rather than blocks because it is rare and cheap. */
+    uint64_t deadline = uv_hrtime() + timeout_ms * 1000000u;
+    for (;;) {
+        unsigned done = 0;
+        for (unsigned i = 0; i < srv->shard_count; i++)
+            if (atomic_load(&srv->shards[i]->snapshot_generation) >= want) done++;
+        if (done == srv->shard_count) return true;
+        if (uv_hrtime() > deadline) return false;
+        struct timespec pause = {0, 50000};
+        nanosleep(&pause, NULL);
     }
 }
 

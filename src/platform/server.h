@@ -38,8 +38,9 @@ struct hearth_server {
 
 /* Binds, starts the shards and the watchdog. Returns 0, or -1 with a message in err. */
 int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t errlen);
-/* Tells every shard a new snapshot was published (snapshot_publish). */
-void server_notify_snapshot(hearth_server *srv);
+/* Tells every shard a new snapshot was published (snapshot_publish) and waits until all of
+ * them serve from it (or timeout_ms passed). Returns true when every shard switched. */
+bool server_notify_snapshot(hearth_server *srv, uint64_t timeout_ms);
 /* Graceful stop: no new connections, in-flight requests finish (up to the grace period),
  * then the threads exit. Blocks until they did. */
 void server_stop(hearth_server *srv);

@@ -150,6 +150,7 @@ static void take_snapshot(shard *sh) {
     snapshot *old = sh->snap;
     sh->snap = snap;
     snapshot_unref(old);
+    atomic_store(&sh->snapshot_generation, snap ? snap->generation : 0);
     /* Realms of versions that left the routing table serve their in-flight requests only. */
     for (realm_entry *e = sh->realms; e; e = e->next)
         if (!version_in_snapshot(snap, e->version)) e->retired = true;

@@ -38,6 +38,7 @@ typedef struct shard {
     uv_async_t wakeup;
     uv_check_t flush_check;
     atomic_bool snapshot_changed;
+    atomic_uint_fast64_t snapshot_generation; /* of the snapshot this shard serves from */
     atomic_bool stop_requested;
     bool stopping;
     uv_timer_t stop_timer;

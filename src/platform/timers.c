@@ -46,13 +46,21 @@ static void on_timer_fire(uv_timer_t *h) {
     realm_entry *e = t->entry;
     if (!t->repeat) timer_destroy(t); /* before running: the callback may set new timers */
     invocation *inv = invocation_lookup(sh, inv_id);
-    if (!inv || !e->realm || e->retired) return;
+    /* A retired realm (replaced by a reload or deploy) still finishes what it started. */
+    if (!inv || !e->realm || js_realm_is_broken(e->realm)) return;
     js_args a = {0};
     js_args_number(&a, (double)id);
     js_error err;
     const char *reason;
-    if (shard_dispatch(sh, e, inv, "timer", &a, &err, &reason) == JS_RESULT_EXCEPTION)
+    if (shard_dispatch(sh, e, inv, "timer", &a, &err, &reason) == JS_RESULT_EXCEPTION) {
+        /* The request goes on: an exception in a timer callback is only reported. */
+        char *text = js_error_format(&err);
+        invocation *cur = invocation_lookup(sh, inv_id);
+        shard_log(sh, true, "[hearth] Uncaught exception in a timer callback%s%s%s:\n%s\n",
+                  cur ? " of " : "", cur ? cur->method : "", cur ? "" : "", text);
+        free(text);
         js_error_clear(&err);
+    }
     inv = invocation_lookup(sh, inv_id);
     if (inv) invocation_settle(inv);
 }

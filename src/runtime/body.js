@@ -5,7 +5,7 @@
 // reads it, so the common `new Response("text")` never encodes in JavaScript: C writes the
 // string to the socket as UTF-8.
 import ops from "./ops.js";
-import { URLSearchParams } from "./url_search_params.js";
+import { isURLSearchParams, serializeURLSearchParams } from "./url_search_params.js";
 
 const USED_MESSAGE = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
@@ -27,8 +27,8 @@ export function extractBody(init) {
     copy.set(new Uint8Array(init.buffer, init.byteOffset, init.byteLength));
     return new BodyState(copy, null);
   }
-  if (init instanceof URLSearchParams) {
-    return new BodyState(init.toString(), "application/x-www-form-urlencoded;charset=UTF-8");
+  if (isURLSearchParams(init)) {
+    return new BodyState(serializeURLSearchParams(init), "application/x-www-form-urlencoded;charset=UTF-8");
   }
   // Other objects convert to a string, as the union's USVString member says.
   return new BodyState(String(init), "text/plain;charset=UTF-8");

@@ -3,6 +3,17 @@
 import ops from "./ops.js";
 import { DOMException } from "./errors.js";
 
+// The platform has no entropy for a Worker's global scope (its code runs once, at load, for
+// every request after): randomness is only available inside a handler, as on Cloudflare.
+const GLOBAL_SCOPE_MESSAGE =
+  "Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or connect()), " +
+  "setting a timeout, and generating random values are not allowed within global scope. To fix " +
+  "this error, perform this operation within a handler.";
+
+function requireHandler() {
+  if (ops.currentInvocation() === 0) throw new Error(GLOBAL_SCOPE_MESSAGE);
+}
+
 const INTEGER_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
 
 function toBytes(data) {
@@ -52,12 +63,14 @@ export class Crypto {
         "QuotaExceededError",
       );
     }
+    requireHandler();
     const random = new Uint8Array(ops.randomBytes(array.byteLength));
     new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(random);
     return array;
   }
 
   randomUUID() {
+    requireHandler();
     return ops.randomUUID();
   }
 

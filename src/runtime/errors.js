@@ -55,6 +55,16 @@ for (const [name, code] of Object.entries(LEGACY_CODES)) {
   Object.defineProperty(DOMException.prototype, constant, { value: code, enumerable: true });
 }
 
+// Frames of the runtime's own modules ("hearth:...") say nothing about the Worker's code; the
+// platform's stacks do not show its internals either.
+export function withoutRuntimeFrames(stack) {
+  if (!stack.includes("hearth:")) return stack;
+  return stack
+    .split("\n")
+    .filter((line) => !/^\s+at (.* \()?hearth:/.test(line))
+    .join("\n");
+}
+
 // The text of an uncaught exception: "Name: message" and the stack, as V8 prints it.
 export function formatError(err) {
   if (err !== null && typeof err === "object") {
@@ -69,6 +79,7 @@ export function formatError(err) {
     if (name !== undefined || message !== undefined) {
       const head = message === "" || message === undefined ? String(name ?? "Error") : `${name ?? "Error"}: ${message}`;
       if (typeof stack !== "string" || stack === "") return head;
+      stack = withoutRuntimeFrames(stack);
       return stack.startsWith(head) ? stack : `${head}\n${stack}`;
     }
   }

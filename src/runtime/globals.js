@@ -3,16 +3,19 @@
 import ops from "./ops.js";
 import { console } from "./console.js";
 import { Crypto, SubtleCrypto, crypto } from "./crypto.js";
-import { DOMException } from "./errors.js";
+import { DOMException, withoutRuntimeFrames } from "./errors.js";
 import { TextDecoder, TextEncoder, atob, btoa } from "./encoding.js";
 import { Headers } from "./headers.js";
-import { setPromiseStateInspector } from "./inspect.js";
+import { setNonIndexKeysInspector, setPromiseStateInspector, setProxyInspector, setStackFilter } from "./inspect.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
 import { URL } from "./url.js";
 import { URLSearchParams } from "./url_search_params.js";
 import { ExecutionContext } from "./invocation.js";
+// "cloudflare:workers" resolves to workers.js only if it is part of the runtime's module graph,
+// which holds just what main.js reaches.
+import "./workers.js";
 
 function structuredClone(value, options = undefined) {
   if (arguments.length < 1) {
@@ -77,3 +80,9 @@ setPromiseStateInspector((p) => {
   const s = ops.promiseState(p);
   return s === null ? undefined : { state: s[0], value: s[1] };
 });
+setProxyInspector((v) => {
+  const parts = ops.proxyParts(v);
+  return parts === null ? undefined : { target: parts[0], handler: parts[1] };
+});
+setNonIndexKeysInspector((obj, includeNonEnumerable) => ops.nonIndexKeys(obj, includeNonEnumerable));
+setStackFilter(withoutRuntimeFrames);

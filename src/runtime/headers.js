@@ -71,6 +71,16 @@ function canonicalName(name, method) {
   return lname;
 }
 
+// Lowercase a raw header name from the HTTP parser. Most clients already send lowercase
+// names (HTTP/2 requires it); checking first avoids allocating a copy for those.
+function lowerRawName(name) {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  }
+  return name;
+}
+
 function isHttpWhitespace(c) {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
@@ -210,7 +220,6 @@ let getList;
 let getGuard;
 let setGuard;
 let makeHeaders;
-let fillFromFlat;
 let getCombined;
 
 // Sentinel that lets module-internal code create an empty instance without running the
@@ -260,14 +269,14 @@ export class Headers {
           throw new TypeError(`${context}: The provided value cannot be converted to a sequence.`);
         }
         const pair = [];
-        for (const part of item) pair.push(toByteString(part, context));
+        for (const part of item) pair.push(toByteString(part, null));
         pairs.push(pair);
       }
       for (const pair of pairs) {
         if (pair.length !== 2) {
           throw new TypeError(`${context}: Invalid value (header pair must have exactly 2 items, found ${pair.length}).`);
         }
-        this.#append(pair[0], pair[1], context);
+        this.#append(pair[0], pair[1], null);
       }
       return;
     }
@@ -276,10 +285,10 @@ export class Headers {
     for (const key of Reflect.ownKeys(init)) {
       const desc = Reflect.getOwnPropertyDescriptor(init, key);
       if (desc !== undefined && desc.enumerable) {
-        record.push(toByteString(key, context), toByteString(init[key], context));
+        record.push(toByteString(key, null), toByteString(init[key], null));
       }
     }
-    for (let i = 0; i < record.length; i += 2) this.#append(record[i], record[i + 1], context);
+    for (let i = 0; i < record.length; i += 2) this.#append(record[i], record[i + 1], null);
   }
 
   static {
@@ -325,9 +334,10 @@ export class Headers {
   }
 
   // Fetch "append" with validation; shared by the constructor and append().
-  #append(name, value, context) {
-    const lname = canonicalName(name, context);
-    value = normalizeValue(name, value, context);
+  // `method` names the operation for error messages (null: the constructor).
+  #append(name, value, method) {
+    const lname = canonicalName(name, method);
+    value = normalizeValue(name, value, method);
     this.#checkImmutable();
     if (this.#guard === 'request-no-cors') {
       const existing = this.#get(lname);
@@ -383,11 +393,10 @@ export class Headers {
   set(name, value) {
     if (!(#list in this)) throw illegalInvocation();
     checkArgs('set', 2, arguments.length);
-    const context = 'set';
     name = toStr(name);
     value = toStr(value);
-    const lname = canonicalName(name, context);
-    value = normalizeValue(name, value, context);
+    const lname = canonicalName(name, 'set');
+    value = normalizeValue(name, value, 'set');
     this.#checkImmutable();
     if (this.#guard === 'request-no-cors' && !isNoCorsSafelisted(lname, value)) return;
     // Spec "set": replace the first occurrence in place, drop the rest, else append.
@@ -480,7 +489,7 @@ function brand(h) {
 export function headersFromFlatList(flat, guard = 'none') {
   const list = new Array(flat.length);
   for (let i = 0; i < flat.length; i += 2) {
-    list[i] = flat[i].toLowerCase();
+    list[i] = lowerRawName(flat[i]);
     list[i + 1] = flat[i + 1];
   }
   return makeHeaders(list, checkGuard(guard));

@@ -1186,7 +1186,17 @@ function getClassBase(value, constructor, tag) {
 // rules below) expect, so such stacks are rewritten to "Name: message\n    at name (...)".
 const spiderMonkeyFrameRe = /^([^@\n]*)@(.*:\d+:\d+)$/;
 
+// The runtime removes its own frames from stacks it shows (see errors.js).
+let stackFilter = (stack) => stack;
+export function setStackFilter(fn) {
+  stackFilter = typeof fn === 'function' ? fn : (stack) => stack;
+}
+
 function getStackString(error) {
+  return stackFilter(rawStackString(error));
+}
+
+function rawStackString(error) {
   let stack;
   try {
     stack = error.stack;

@@ -104,8 +104,6 @@ export function promiseRejectedWith(reason) {
   return new OriginalPromise((_, reject) => reject(reason));
 }
 
-export const promiseResolvedWithUndefined = () => promiseResolvedWith(undefined);
-
 // ECMAScript PromiseResolve(%Promise%, x): returns x itself when it already is a promise.
 export function promiseResolve(value) {
   return ReflectApply(PromiseResolveStatic, OriginalPromise, [value]);
@@ -121,8 +119,10 @@ export function uponPromise(promise, onFulfilled, onRejected) {
   promiseThen(promise, onFulfilled, onRejected);
 }
 
+// The rejection is handled elsewhere (or deliberately ignored); passing a no-op keeps the
+// derived promise from being reported as an unhandled rejection.
 export function uponFulfillment(promise, onFulfilled) {
-  promiseThen(promise, onFulfilled);
+  promiseThen(promise, onFulfilled, noop);
 }
 
 export function uponRejection(promise, onRejected) {
@@ -201,7 +201,7 @@ export function toEnforceRangeULL(value, context) {
   return x === 0 ? 0 : x; // normalizes -0
 }
 
-export function toCallback(value, context) {
+function toCallback(value, context) {
   if (typeof value !== 'function') throw new TypeError(`${context} must be a function`);
   return value;
 }
@@ -305,6 +305,12 @@ export class Queue {
       this.head = 0;
     }
     return value;
+  }
+
+  every(predicate) {
+    const items = this.items;
+    for (let i = this.head; i < items.length; i++) if (!predicate(items[i])) return false;
+    return true;
   }
 
   // Removes and returns all items, oldest first.
@@ -418,10 +424,6 @@ export function concatUint8Arrays(chunks, totalLength) {
   return out;
 }
 
-export function isTypedArray(view) {
-  return typedArrayName(view) !== undefined;
-}
-
 export function bufferByteLength(buffer) {
   return arrayBufferByteLength(buffer);
 }
@@ -444,21 +446,25 @@ export function isDetachedBuffer(buffer) {
 // a native implementation with setArrayBufferTransfer(). Without either, the contents are
 // copied and the original is left attached (readers keep working; only the detachment that
 // guards against later writes through stale views is lost).
-let transferImpl = arrayBufferTransferMethod
+const defaultTransfer = arrayBufferTransferMethod
   ? (buffer) => ReflectApply(arrayBufferTransferMethod, buffer, [])
   : (buffer) => cloneArrayBuffer(buffer, 0, arrayBufferByteLength(buffer));
+let transferImpl = defaultTransfer;
 
+// Passing undefined restores the default.
 export function setArrayBufferTransfer(fn) {
-  transferImpl = fn;
+  transferImpl = fn === undefined ? defaultTransfer : fn;
 }
 
 export function transferArrayBuffer(buffer) {
   if (isDetachedBuffer(buffer)) throw new TypeError('Cannot transfer a detached ArrayBuffer');
-  return transferImpl(buffer);
-}
-
-export function canTransferArrayBuffer(buffer) {
-  return !isDetachedBuffer(buffer);
+  try {
+    return transferImpl(buffer);
+  } catch {
+    // e.g. WebAssembly.Memory buffers, which cannot be detached (DetachArrayBuffer throws a
+    // TypeError in the spec).
+    throw new TypeError('This ArrayBuffer cannot be transferred');
+  }
 }
 
 // CloneArrayBuffer(srcBuffer, srcByteOffset, srcLength, %ArrayBuffer%)

@@ -14,10 +14,8 @@ import {
   Queue,
   Uint8ArrayConstructor,
   bufferByteLength,
-  canTransferArrayBuffer,
   cloneArrayBuffer,
   cloneAsUint8Array,
-  concatUint8Arrays,
   convertQueuingStrategy,
   copyDataBlockBytes,
   dequeueValue,
@@ -33,7 +31,6 @@ import {
   isArrayBufferView,
   isDetachedBuffer,
   isObject,
-  isUint8Array,
   markPromiseHandled,
   newArrayBuffer,
   newUint8Array,
@@ -204,14 +201,25 @@ function convertUnderlyingSource(value, context) {
 // AbortSignal is implemented by another module; by default any object with the
 // EventTarget-style methods and an `aborted` property is accepted. The embedder can install
 // a real brand check with setAbortSignalCheck().
-let isAbortSignal = (value) =>
-  isObject(value) &&
-  'aborted' in value &&
-  typeof value.addEventListener === 'function' &&
-  typeof value.removeEventListener === 'function';
+const isAbortSignalLike = (value) => {
+  if (!isObject(value)) return false;
+  try {
+    return (
+      typeof value.aborted === 'boolean' &&
+      typeof value.addEventListener === 'function' &&
+      typeof value.removeEventListener === 'function'
+    );
+  } catch {
+    // e.g. an object inheriting AbortSignal.prototype whose brand-checking getters throw.
+    return false;
+  }
+};
 
+let isAbortSignal = isAbortSignalLike;
+
+// Passing undefined restores the default.
 export function setAbortSignalCheck(check) {
-  isAbortSignal = check;
+  isAbortSignal = check === undefined ? isAbortSignalLike : check;
 }
 
 // StreamPipeOptions: preventAbort, preventCancel, preventClose, signal.
@@ -510,7 +518,9 @@ export class ReadableStreamBYOBReader {
     } catch (e) {
       return promiseRejectedWith(e);
     }
-    if (slots.byteLength === 0) return promiseRejectedWith(new TypeError(`${context}: view must have non-zero byteLength`));
+    if (slots.byteLength === 0) {
+      return promiseRejectedWith(new TypeError(`${context}: view must have non-zero byteLength`));
+    }
     if (bufferByteLength(slots.buffer) === 0) {
       return promiseRejectedWith(new TypeError(`${context}: view's buffer must have non-zero byteLength`));
     }
@@ -973,7 +983,7 @@ function readableStreamHasBYOBReader(stream) {
 
 // ---- abstract operations: readers ----------------------------------------------------------------------
 
-function readableStreamReaderGenericCancel(reader, reason) {
+export function readableStreamReaderGenericCancel(reader, reason) {
   return readableStreamCancel(reader.stream, reason);
 }
 
@@ -1477,7 +1487,7 @@ function readableByteStreamControllerGetBYOBRequest(controller) {
   return controller.byobRequest;
 }
 
-function readableByteStreamControllerGetDesiredSize(controller) {
+export function readableByteStreamControllerGetDesiredSize(controller) {
   const state = controller.stream.state;
   if (state === 'errored') return null;
   if (state === 'closed') return 0;
@@ -1656,9 +1666,11 @@ export function readableByteStreamControllerRespondWithNewView(controller, view)
   const state = controller.stream.state;
   const { buffer, byteOffset, byteLength } = viewSlots(view);
   if (state === 'closed') {
-    if (byteLength !== 0) throw new TypeError("The view's length must be 0 when calling respondWithNewView() on a closed stream");
+    if (byteLength !== 0) {
+      throw new TypeError("The view's length must be 0 when calling respondWithNewView() on a closed stream");
+    }
   } else if (byteLength === 0) {
-    throw new TypeError("The view's length must be greater than 0 when calling respondWithNewView() on a readable stream");
+    throw new TypeError("The view's length must be positive when calling respondWithNewView() on a readable stream");
   }
   if (firstDescriptor.byteOffset + firstDescriptor.bytesFilled !== byteOffset) {
     throw new RangeError('The region specified by view does not match byobRequest');
@@ -1710,8 +1722,6 @@ export function readableByteStreamControllerCanCloseOrEnqueue(controller) {
 export function readableByteStreamControllerHasBackpressure(controller) {
   return !readableByteStreamControllerShouldCallPull(controller);
 }
-
-export { readableByteStreamControllerGetDesiredSize };
 
 function setUpReadableByteStreamController(
   stream,
@@ -2142,9 +2152,21 @@ export function readableStreamPipeTo(source, dest, preventClose, preventAbort, p
 
   const pipeReadRequest = {
     chunkSteps(chunk) {
-      currentWrite = writableStreamDefaultWriterWrite(writer, chunk);
-      markPromiseHandled(currentWrite);
-      pipeStep();
+      // Chunk steps can run inside the source's enqueue(); writing there would call the
+      // sink's write() synchronously from that author code, so write on a microtask.
+      // currentWrite covers the gap so that a shutdown still waits for (and flushes) it.
+      const written = new Deferred();
+      currentWrite = written.promise;
+      queueMicrotaskInternal(() => {
+        // finalize() may already have released the writer; the chunk is then dropped.
+        if (writer.stream !== undefined) {
+          const settle = () => written.resolve(undefined);
+          uponPromise(writableStreamDefaultWriterWrite(writer, chunk), settle, settle);
+        } else {
+          written.resolve(undefined);
+        }
+        pipeStep();
+      });
     },
     // End of stream and errors are observed through reader.closed.
     closeSteps() {},
@@ -2313,7 +2335,9 @@ function readableStreamFromIterable(asyncIterable) {
     }
     const nextPromise = promiseResolvedWith(nextResult);
     return transformPromiseWith(nextPromise, (iterResultValue) => {
-      if (!isObject(iterResultValue)) throw new TypeError('The promise returned by iterator.next() must fulfill with an object');
+      if (!isObject(iterResultValue)) {
+        throw new TypeError('The promise returned by iterator.next() must fulfill with an object');
+      }
       const done = toBoolean(iterResultValue.done);
       if (done) {
         readableStreamDefaultControllerClose(stream.controller);
@@ -2335,7 +2359,9 @@ function readableStreamFromIterable(asyncIterable) {
     }
     const returnPromise = promiseResolvedWith(returnResult);
     return transformPromiseWith(returnPromise, (iterResultValue) => {
-      if (!isObject(iterResultValue)) throw new TypeError('The promise returned by iterator.return() must fulfill with an object');
+      if (!isObject(iterResultValue)) {
+        throw new TypeError('The promise returned by iterator.return() must fulfill with an object');
+      }
       return undefined;
     });
   };
@@ -2343,166 +2369,8 @@ function readableStreamFromIterable(asyncIterable) {
   return stream;
 }
 
-// ---- internal API for other runtime modules (re-exported by streams.js) ---------------------------------
+// ---- record access for sibling modules ------------------------------------------------------------------
 
 export function readableStreamRecord(value) {
   return streamRecordOf(value);
-}
-
-function requireStream(value, fn) {
-  const stream = streamRecordOf(value);
-  if (stream === undefined) throw new TypeError(`${fn}: argument is not a ReadableStream`);
-  return stream;
-}
-
-export function isReadableStream(value) {
-  return streamRecordOf(value) !== undefined;
-}
-
-export function isDisturbed(value) {
-  return requireStream(value, 'isDisturbed').disturbed;
-}
-
-export function isLocked(value) {
-  return isReadableStreamLocked(requireStream(value, 'isLocked'));
-}
-
-export function fixedLengthOf(value) {
-  const stream = streamRecordOf(value);
-  return stream === undefined ? undefined : stream.fixedLength;
-}
-
-export function createNativeReadableStream(pull, cancel, options = undefined) {
-  let highWaterMark = options === undefined || options === null ? undefined : options.highWaterMark;
-  highWaterMark = highWaterMark === undefined ? 0 : +highWaterMark;
-  if (!(highWaterMark >= 0)) throw new RangeError('createNativeReadableStream: invalid highWaterMark');
-  let stream;
-  const pullOnce = () => {
-    let result;
-    try {
-      result = pull();
-    } catch (e) {
-      return promiseRejectedWith(e);
-    }
-    return transformPromiseWith(promiseResolvedWith(result), (chunk) => {
-      const controller = stream.controller;
-      // Cancelled or errored while the native read was in flight: drop the chunk.
-      if (controller.closeRequested || stream.state !== 'readable') return undefined;
-      if (chunk === null || chunk === undefined) {
-        readableByteStreamControllerClose(controller);
-        // A BYOB read still waiting is completed (empty, done) by a zero-byte respond.
-        if (stream.state === 'closed' && controller.pendingPullIntos.length > 0) {
-          readableByteStreamControllerRespond(controller, 0);
-        }
-        return undefined;
-      }
-      if (!isUint8Array(chunk)) throw new TypeError('native pull() must produce a Uint8Array or null');
-      // An empty chunk cannot be enqueued, and nothing else would trigger another pull.
-      if (chunk.byteLength === 0) return pullOnce();
-      readableByteStreamControllerEnqueue(controller, chunk);
-      return undefined;
-    });
-  };
-  const cancelAlgorithm =
-    typeof cancel === 'function'
-      ? (reason) => invokePromiseCallback(cancel, undefined, [reason])
-      : () => promiseResolvedWith(undefined);
-  stream = createReadableByteStream(() => undefined, pullOnce, cancelAlgorithm, highWaterMark);
-  return stream.object;
-}
-
-export function readableStreamFromBytes(bytes) {
-  const stream = createReadableByteStream(
-    () => undefined,
-    () => promiseResolvedWith(undefined),
-    () => promiseResolvedWith(undefined),
-  );
-  if (bytes.byteLength > 0) readableByteStreamControllerEnqueue(stream.controller, bytes);
-  readableByteStreamControllerClose(stream.controller);
-  return stream.object;
-}
-
-export function readAllBytes(value) {
-  let stream;
-  try {
-    stream = requireStream(value, 'readAllBytes');
-    if (isReadableStreamLocked(stream)) throw new TypeError('readAllBytes: the ReadableStream is locked');
-  } catch (e) {
-    return promiseRejectedWith(e);
-  }
-  const reader = acquireReadableStreamDefaultReader(stream);
-  const result = new Deferred();
-  const chunks = [];
-  let totalLength = 0;
-  let inRead = false;
-  let readAgain = false;
-  const readRequest = {
-    chunkSteps(chunk) {
-      if (!isUint8Array(chunk)) {
-        const e = new TypeError('The body stream produced a chunk that is not a Uint8Array');
-        result.reject(e);
-        markPromiseHandled(readableStreamReaderGenericCancel(reader, e));
-        return;
-      }
-      chunks[chunks.length] = chunk;
-      totalLength += chunk.byteLength;
-      // Synchronously available chunks are taken in a loop; chunks delivered later (from
-      // inside the source's enqueue) resume reading on a fresh microtask.
-      if (inRead) readAgain = true;
-      else queueMicrotaskInternal(pump);
-    },
-    closeSteps() {
-      result.resolve(chunks.length === 0 ? new Uint8ArrayConstructor(0) : concatUint8Arrays(chunks, totalLength));
-    },
-    errorSteps(e) {
-      result.reject(e);
-    },
-  };
-  function pump() {
-    do {
-      readAgain = false;
-      inRead = true;
-      readableStreamDefaultReaderRead(reader, readRequest);
-      inRead = false;
-    } while (readAgain);
-  }
-  pump();
-  return result.promise;
-}
-
-export function tryTakeBufferedChunks(value) {
-  const stream = streamRecordOf(value);
-  if (stream === undefined || isReadableStreamLocked(stream) || stream.disturbed) return null;
-  if (stream.state === 'closed') {
-    acquireReadableStreamDefaultReader(stream);
-    stream.disturbed = true;
-    return [];
-  }
-  const controller = stream.controller;
-  if (stream.state !== 'readable' || !controller.closeRequested) return null;
-  if (!controller.isByte) {
-    const items = controller.queue.items;
-    for (let i = controller.queue.head; i < items.length; i++) {
-      if (!isUint8Array(items[i].value)) return null;
-    }
-  }
-  // Everything left is queued and no source code can run while it is dequeued, so reading
-  // synchronously here is exactly what readAllBytes() would observe.
-  const reader = acquireReadableStreamDefaultReader(stream);
-  const chunks = [];
-  const readRequest = {
-    chunkSteps(chunk) {
-      chunks[chunks.length] = chunk;
-    },
-    closeSteps() {},
-    errorSteps() {},
-  };
-  while (stream.state === 'readable') readableStreamDefaultReaderRead(reader, readRequest);
-  return chunks;
-}
-
-export function teeReadableStream(value, cloneChunk = undefined) {
-  const stream = requireStream(value, 'teeReadableStream');
-  const [branch1, branch2] = readableStreamTee(stream, cloneChunk === undefined ? false : cloneChunk);
-  return [branch1.object, branch2.object];
 }

@@ -45,7 +45,7 @@ const closeSentinel = Object.freeze({ closeSentinel: true });
 
 // WritableStreamDefaultController.signal comes from an AbortController, which is defined by
 // the DOM and implemented by another runtime module. The factory must return an object with
-// `signal` and `abort(reason)`; until one is installed `controller.signal` is undefined.
+// `signal` and `abort(reason)`; while none is installed `controller.signal` is undefined.
 let abortControllerFactory;
 
 export function setAbortControllerFactory(factory) {
@@ -86,7 +86,10 @@ class ControllerRecord {
     this.stream = undefined;
     this.queue = undefined;
     this.queueTotalSize = 0;
+    // [[abortController]], created on first use of `signal` (see that getter).
     this.abortController = undefined;
+    this.abortSignalled = false;
+    this.abortReason = undefined;
     this.started = false;
     this.strategySizeAlgorithm = undefined;
     this.strategyHWM = 0;
@@ -262,10 +265,19 @@ export class WritableStreamDefaultController {
     this.#r = record;
   }
 
+  // Creating an AbortController for every stream is wasted work when nobody looks at the
+  // signal, so it is created on first access. That is unobservable: nobody can have
+  // listened to a signal that did not exist, and one created after the stream was aborted
+  // starts out aborted with the same reason.
   get signal() {
     const controller = controllerRecordOf(this);
     if (controller === undefined) throw illegalInvocation('WritableStreamDefaultController');
-    return controller.abortController === undefined ? undefined : controller.abortController.signal;
+    if (controller.abortController === undefined) {
+      if (abortControllerFactory === undefined) return undefined;
+      controller.abortController = abortControllerFactory();
+      if (controller.abortSignalled) controller.abortController.abort(controller.abortReason);
+    }
+    return controller.abortController.signal;
   }
 
   error(e = undefined) {
@@ -362,8 +374,7 @@ function setUpWritableStreamDefaultWriter(writer, stream) {
 export function writableStreamAbort(stream, reason) {
   if (stream.state === 'closed' || stream.state === 'errored') return promiseResolvedWith(undefined);
   // Signalling abort runs author code (abort event listeners), which may change the state.
-  const abortController = stream.controller.abortController;
-  if (abortController !== undefined) abortController.abort(reason);
+  writableStreamDefaultControllerSignalAbort(stream.controller, reason);
   const state = stream.state;
   if (state === 'closed' || state === 'errored') return promiseResolvedWith(undefined);
   if (stream.pendingAbortRequest !== undefined) return stream.pendingAbortRequest.promise.promise;
@@ -599,7 +610,6 @@ function setUpWritableStreamDefaultController(
   controller.stream = stream;
   stream.controller = controller;
   resetQueue(controller);
-  controller.abortController = abortControllerFactory === undefined ? undefined : abortControllerFactory();
   controller.started = false;
   controller.strategySizeAlgorithm = sizeAlgorithm;
   controller.strategyHWM = highWaterMark;
@@ -623,7 +633,13 @@ function setUpWritableStreamDefaultController(
   );
 }
 
-function setUpWritableStreamDefaultControllerFromUnderlyingSink(stream, underlyingSink, sink, highWaterMark, sizeAlgorithm) {
+function setUpWritableStreamDefaultControllerFromUnderlyingSink(
+  stream,
+  underlyingSink,
+  sink,
+  highWaterMark,
+  sizeAlgorithm,
+) {
   const controller = newControllerRecord();
   const controllerObject = controller.object;
   let startAlgorithm = () => undefined;
@@ -635,7 +651,9 @@ function setUpWritableStreamDefaultControllerFromUnderlyingSink(stream, underlyi
     writeAlgorithm = (chunk) => invokePromiseCallback(sink.write, underlyingSink, [chunk, controllerObject]);
   }
   if (sink.close !== undefined) closeAlgorithm = () => invokePromiseCallback(sink.close, underlyingSink, []);
-  if (sink.abort !== undefined) abortAlgorithm = (reason) => invokePromiseCallback(sink.abort, underlyingSink, [reason]);
+  if (sink.abort !== undefined) {
+    abortAlgorithm = (reason) => invokePromiseCallback(sink.abort, underlyingSink, [reason]);
+  }
   setUpWritableStreamDefaultController(
     stream,
     controller,
@@ -646,6 +664,16 @@ function setUpWritableStreamDefaultControllerFromUnderlyingSink(stream, underlyi
     highWaterMark,
     sizeAlgorithm,
   );
+}
+
+// "Signal abort on controller.[[abortController]] with reason"; only the first abort counts.
+function writableStreamDefaultControllerSignalAbort(controller, reason) {
+  if (controller.abortController !== undefined) {
+    controller.abortController.abort(reason);
+  } else if (!controller.abortSignalled) {
+    controller.abortSignalled = true;
+    controller.abortReason = reason;
+  }
 }
 
 function writableStreamDefaultControllerAbortSteps(controller, reason) {

@@ -2,7 +2,9 @@
  *
  * All strings going in are UTF-8 with an explicit length (they may contain NUL bytes, as JS
  * strings can); invalid UTF-8 is read as U+FFFD, which is what a JS string with lone surrogates
- * turns into. All strings coming out are malloc'd, NUL-terminated ASCII that the caller frees.
+ * turns into. Every string coming out is malloc'd and NUL-terminated, and the caller frees it;
+ * URL components are always ASCII. There is no global mutable state: threads may parse
+ * concurrently, each on its own records.
  *
  * Conformance: the parser follows the URL Standard as pinned by the web-platform-tests
  * urltestdata.json that hearth runs (path percent-encode set without U+005E, invalid Punycode in

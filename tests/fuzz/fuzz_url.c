@@ -5,9 +5,10 @@
  * setter with the input (on URLs of different shapes) and checks the same guarantee for the
  * result, and feeds the input to the host and IDNA entry points.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc tests/fuzz/fuzz_url.c \
- *       src/webapi/url*.c src/base/alloc.c src/base/buf.c -o /tmp/fuzz_url
- *   /tmp/fuzz_url -max_total_time=120 corpus_dir */
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE \
+ *       -Isrc tests/fuzz/fuzz_url.c src/webapi/url.c src/webapi/url_host.c src/webapi/url_idna.c \
+ *       src/base/alloc.c src/base/buf.c -o /tmp/fuzz_url
+ *   /tmp/fuzz_url -max_total_time=120 corpus_dir   (seed it with the WPT inputs) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
