@@ -76,7 +76,8 @@ export class TextDecoder {
   #bomSeen = false;
 
   constructor(label = "utf-8", options = {}) {
-    const normalized = String(label).trim().toLowerCase();
+    // The Encoding Standard strips ASCII whitespace only (not String.prototype.trim's set).
+    const normalized = String(label).replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, "").toLowerCase();
     if (!UTF8_LABELS.has(normalized)) {
       throw new RangeError(`Failed to construct 'TextDecoder': The encoding label provided ('${label}') is invalid.`);
     }

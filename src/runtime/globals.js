@@ -21,9 +21,25 @@ function structuredClone(value, options = undefined) {
   if (arguments.length < 1) {
     throw new TypeError("Failed to execute 'structuredClone': 1 argument required, but only 0 present.");
   }
+  // WebIDL: options is a StructuredSerializeOptions dictionary, transfer a sequence<object>.
+  if (options !== undefined && options !== null && typeof options !== "object" && typeof options !== "function") {
+    throw new TypeError("Failed to execute 'structuredClone': The provided value is not of type 'StructuredSerializeOptions'.");
+  }
   const transfer = options?.transfer;
+  let list;
+  if (transfer !== undefined) {
+    if (transfer === null || (typeof transfer !== "object" && typeof transfer !== "function") || typeof transfer[Symbol.iterator] !== "function") {
+      throw new TypeError("Failed to execute 'structuredClone': The provided value cannot be converted to a sequence.");
+    }
+    list = Array.from(transfer);
+    for (const item of list) {
+      if (item === null || (typeof item !== "object" && typeof item !== "function")) {
+        throw new TypeError("Failed to execute 'structuredClone': Value is not of type 'object'.");
+      }
+    }
+  }
   try {
-    return ops.structuredClone(value, transfer === undefined ? undefined : Array.from(transfer));
+    return ops.structuredClone(value, list);
   } catch (err) {
     if (err instanceof Error && !(err instanceof DOMException)) {
       throw new DOMException(err.message, "DataCloneError");

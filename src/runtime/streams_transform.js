@@ -566,7 +566,7 @@ function setUpIdentityTransformStream(stream, config) {
 }
 
 // `{ highWaterMark }`: how many bytes the readable side may buffer before writes wait for
-// a reader (default 0: each write waits until the previous chunk has been read).
+// a reader (default 0: a write is passed on only once a read is waiting for it).
 function identityOptions(options, context) {
   const dict = toDictionary(options, `${context}: the options`);
   let highWaterMark = dictGet(dict, 'highWaterMark');

@@ -34,10 +34,16 @@ export class URL {
   }
 
   static canParse(url, base = undefined) {
+    if (arguments.length < 1) {
+      throw new TypeError("Failed to execute 'canParse' on 'URL': 1 argument required, but only 0 present.");
+    }
     return parse(url, base) !== null;
   }
 
   static parse(url, base = undefined) {
+    if (arguments.length < 1) {
+      throw new TypeError("Failed to execute 'parse' on 'URL': 1 argument required, but only 0 present.");
+    }
     try {
       return new URL(url, base);
     } catch {

@@ -54,7 +54,8 @@ static void expect_decode(const uint8_t *in, size_t len, bool stream, bool fatal
 }
 
 /* Non-streaming, non-fatal: the whole input is consumed. */
-#define DECODES_TO(in, want) expect_decode(BYTES(in), false, false, BYTES(want), sizeof(in) - 1, false)
+#define DECODES_TO(in, want)                                                                       \
+    expect_decode(BYTES(in), false, false, BYTES(want), sizeof(in) - 1, false)
 
 static char *encode(const uint8_t *in, size_t len) {
     buf out = {0};
@@ -82,7 +83,7 @@ static void expect_b64_invalid(const uint8_t *in, size_t len) {
 }
 
 #define B64_OK(in, want) expect_b64_decode(in, want, sizeof(want) - 1)
-#define B64_INVALID(in) expect_b64_invalid(BYTES(in))
+#define B64_INVALID(in)  expect_b64_invalid(BYTES(in))
 
 /* ------------------------------------------------------------------------------------------
  * UTF-8 decoding
@@ -105,7 +106,8 @@ static void test_utf8_valid_passes_through(void **state) {
     DECODES_TO("\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"); /* U+10FFFF */
     /* A BOM is the caller's to strip: the decoder keeps it. */
     DECODES_TO("\xEF\xBB\xBFx", "\xEF\xBB\xBFx");
-    DECODES_TO("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80!", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80!");
+    DECODES_TO("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80!",
+               "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80!");
     /* U+FFFD itself is valid. */
     DECODES_TO(FFFD, FFFD);
 }
@@ -123,8 +125,8 @@ static void test_utf8_overlong(void **state) {
 
 static void test_utf8_surrogates_and_out_of_range(void **state) {
     (void)state;
-    DECODES_TO("\xED\xA0\x80", FFFD FFFD FFFD); /* U+D800 */
-    DECODES_TO("\xED\xBF\xBF", FFFD FFFD FFFD); /* U+DFFF */
+    DECODES_TO("\xED\xA0\x80", FFFD FFFD FFFD);                            /* U+D800 */
+    DECODES_TO("\xED\xBF\xBF", FFFD FFFD FFFD);                            /* U+DFFF */
     DECODES_TO("\xED\xA0\x80\xED\xB0\x80", FFFD FFFD FFFD FFFD FFFD FFFD); /* a CESU-8 pair */
     DECODES_TO("\xF4\x90\x80\x80", FFFD FFFD FFFD FFFD);                   /* U+110000 */
     DECODES_TO("\xF5\x80\x80\x80", FFFD FFFD FFFD FFFD);
@@ -189,7 +191,9 @@ static void test_utf8_fatal(void **state) {
     /* Valid input: no error, everything consumed. */
     expect_decode(BYTES("ok \xE2\x82\xAC"), false, true, BYTES("ok \xE2\x82\xAC"), 6, false);
     /* Stops at the first error: the text before it is output, nothing after. */
-    expect_decode(BYTES("AB\xC0\x80" "CD"), false, true, BYTES("AB"), 2, true);
+    expect_decode(BYTES("AB\xC0\x80"
+                        "CD"),
+                  false, true, BYTES("AB"), 2, true);
     expect_decode(BYTES("\xE2\x82\xAC\xED\xA0\x80z"), false, true, BYTES("\xE2\x82\xAC"), 3, true);
     expect_decode(BYTES("\x80"), false, true, BYTES(""), 0, true);
     expect_decode(BYTES("A\xE2\x82\x41"), false, true, BYTES("A"), 1, true);
@@ -329,8 +333,13 @@ static void test_base64_encode_tail_lengths(void **state) {
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},          {"foo", "Zm9v"},
-        {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+        {"", ""},
+        {"f", "Zg=="},
+        {"fo", "Zm8="},
+        {"foo", "Zm9v"},
+        {"foob", "Zm9vYg=="},
+        {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *got = encode((const uint8_t *)cases[i].in, strlen(cases[i].in));
@@ -367,8 +376,8 @@ static void test_base64_round_trip(void **state) {
         base64_encode(data, len, &enc);
         assert_int_equal(enc.len, (len + 2) / 3 * 4);
         buf dec = {0};
-        assert_true(base64_decode_forgiving((const uint8_t *)(enc.data ? enc.data : ""), enc.len,
-                                            &dec));
+        assert_true(
+            base64_decode_forgiving((const uint8_t *)(enc.data ? enc.data : ""), enc.len, &dec));
         assert_int_equal(dec.len, len);
         if (len) assert_memory_equal(dec.data, data, len);
         buf_free(&enc);
@@ -423,7 +432,7 @@ static void test_base64_decode_length_mod_4(void **state) {
     B64_INVALID("Z");
     B64_INVALID("Zm9vY");
     B64_INVALID("Zm9vYmFyZ");
-    B64_INVALID("Zm9vY===");  /* 8 long, but "Zm9vY=" after removing "==" */
+    B64_INVALID("Zm9vY===");    /* 8 long, but "Zm9vY=" after removing "==" */
     B64_INVALID(" Z m 9 v Y "); /* 5 without the spaces */
     B64_OK("Zm9", "fo");        /* 4n+3 */
     B64_OK("Zm", "f");          /* 4n+2 */
@@ -445,7 +454,7 @@ static void test_base64_decode_whitespace(void **state) {
 static void test_base64_decode_invalid_characters(void **state) {
     (void)state;
     B64_INVALID("Zm9v!");
-    B64_INVALID("Zm9vYm-y");  /* base64url is a different alphabet */
+    B64_INVALID("Zm9vYm-y"); /* base64url is a different alphabet */
     B64_INVALID("Zm9vYm_y");
     B64_INVALID("Zm9v\0Ymy"); /* NUL in the middle: the length counts, not strlen */
     B64_INVALID("Zm9v\x80YmFy");

@@ -1,0 +1,278 @@
+// hearth's benchmarks, each measured side by side with workerd (npm, pinned in
+// bench/package.json) in the same run, and reported as ratios hearth/workerd.
+//
+//   (a) hello world            wrk req/s, p50, p99, RSS
+//   (b) JSON echo of a ~12 KB POST
+//   (c) 100 distinct small Workers loaded at once: RSS
+//
+// The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
+// [--only a,b,c] [--connections N]. Prints a Markdown report and writes it to
+// bench/out/report-<date>.md.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..");
+const HEARTH = process.env.HEARTH_BIN ?? path.join(ROOT, "build/hearth");
+const WORKERD = path.join(HERE, "node_modules/.bin/workerd");
+const OUT = path.join(HERE, "out");
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const DURATION = Number(opt("--duration", "10"));
+const CONNECTIONS = Number(opt("--connections", "32"));
+const ONLY = opt("--only", "a,b,c").split(",");
+
+mkdirSync(OUT, { recursive: true });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---- processes ---------------------------------------------------------------------------
+
+function start(cmd, argv, readyRe, { cwd } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const onData = (d) => {
+      out += d;
+      if (readyRe.test(out)) resolve(child);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`${cmd} exited (${code}) before ready:\n${out}`)));
+    setTimeout(() => reject(new Error(`${cmd} not ready:\n${out}`)), 30000);
+  });
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  await Promise.race([new Promise((r) => child.on("exit", r)), sleep(15000)]);
+  if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+  return kb / 1024;
+}
+
+async function waitHttp(url, opts = {}) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url, opts);
+      await r.arrayBuffer();
+      return;
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+// ---- load --------------------------------------------------------------------------------
+
+function wrk(url, { script, env } = {}) {
+  const argv = ["-t1", `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency"];
+  if (script) argv.push("-s", script);
+  argv.push(url);
+  const out = execFileSync("wrk", argv, { env: { ...process.env, ...env }, encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const pct = (p) => {
+    const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    const v = Number(m[1]);
+    return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+  };
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const socketErrors = /Socket errors: (.*)/.exec(out);
+  return { rps, p50: pct(50), p99: pct(99), non2xx: errors ? Number(errors[1]) : 0, socketErrors: socketErrors?.[1] ?? null };
+}
+
+// ---- servers -----------------------------------------------------------------------------
+
+let nextPort = 19100;
+const port = () => nextPort++;
+
+async function startHearth(dirs) {
+  const p = port();
+  const child = await start(HEARTH, ["dev", ...dirs, "--port", String(p), "--no-access-log"], /Ready on/);
+  return { child, url: `http://127.0.0.1:${p}`, port: p };
+}
+
+function capnpWorker(name, dir, file) {
+  const src = readFileSync(path.join(dir, file), "utf8");
+  writeFileSync(path.join(OUT, `${name}.js`), src);
+  return `(name = "${name}", worker = (modules = [(name = "${file}", esModule = embed "${name}.js")], compatibilityDate = "2024-09-23"))`;
+}
+
+async function startWorkerd(workers) {
+  // workers: [{ name, dir, file }] — each gets its own socket (workerd routes by socket).
+  const ports = workers.map(() => port());
+  const services = workers.map((w) => capnpWorker(w.name, w.dir, w.file)).join(",\n    ");
+  const sockets = workers
+    .map((w, i) => `(name = "s${i}", address = "127.0.0.1:${ports[i]}", http = (), service = "${w.name}")`)
+    .join(",\n    ");
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    ${services}
+  ],
+  sockets = [
+    ${sockets}
+  ]
+);
+`;
+  const file = path.join(OUT, `workerd-${workers.length}.capnp`);
+  writeFileSync(file, config);
+  const child = spawn(WORKERD, ["serve", file], { cwd: OUT, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (d) => (log += d));
+  child.on("exit", (code) => {
+    if (code) console.error(log);
+  });
+  await waitHttp(`http://127.0.0.1:${ports[0]}/`, workers[0].probe);
+  return { child, url: `http://127.0.0.1:${ports[0]}`, ports };
+}
+
+// ---- scenarios ---------------------------------------------------------------------------
+
+const results = [];
+
+async function scenario(label, run) {
+  process.stderr.write(`\n== ${label}\n`);
+  const h = await run("hearth");
+  process.stderr.write(`   hearth:  ${JSON.stringify(h)}\n`);
+  const w = await run("workerd");
+  process.stderr.write(`   workerd: ${JSON.stringify(w)}\n`);
+  results.push({ label, h, w });
+}
+
+async function loadScenario(which, worker, wrkOpts, probe) {
+  const dir = path.join(HERE, "workers", worker);
+  const server =
+    which === "hearth"
+      ? await startHearth([dir])
+      : await startWorkerd([{ name: worker, dir, file: "index.js", probe }]);
+  try {
+    await waitHttp(server.url + "/", probe);
+    // Warm up (JIT, realm creation on every thread), then measure.
+    const warm = DURATION;
+    try {
+      execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(warm / 3))}s`, ...(wrkOpts.script ? ["-s", wrkOpts.script] : []), server.url + "/"], { env: { ...process.env, ...wrkOpts.env }, stdio: "ignore" });
+    } catch {}
+    const r = wrk(server.url + "/", wrkOpts);
+    r.rssMiB = rssMiB(server.child.pid);
+    return r;
+  } finally {
+    await stop(server.child);
+  }
+}
+
+function makeJsonBody() {
+  // ~12 KB of realistic JSON: a list of records with nested objects and strings.
+  const items = [];
+  for (let i = 0; items.length < 1000; i++) {
+    items.push({ id: i, name: `item-${i}`, tags: ["a", "b", "c"].slice(0, i % 4), price: i * 1.25, ok: i % 2 === 0, meta: { created: "2024-09-23T10:00:00Z", score: i % 7 } });
+    if (JSON.stringify({ items }).length > 12 * 1024) {
+      items.pop();
+      break;
+    }
+  }
+  const body = JSON.stringify({ items });
+  const file = path.join(OUT, "body.json");
+  writeFileSync(file, body);
+  return { file, size: body.length };
+}
+
+async function manyWorkersScenario(which) {
+  const N = 100;
+  const base = mkdtempSync(path.join(tmpdir(), "hearth-bench-100-"));
+  const workers = [];
+  for (let i = 0; i < N; i++) {
+    const dir = path.join(base, `w${i}`);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, "wrangler.toml"), `name = "w${i}"\nmain = "index.js"\ncompatibility_date = "2024-09-23"\n`);
+    // Distinct code per Worker, so nothing can be shared between them by accident.
+    writeFileSync(
+      path.join(dir, "index.js"),
+      `const table = Array.from({ length: ${50 + i} }, (_, k) => k * ${i + 1});
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    return Response.json({ worker: ${i}, path: url.pathname, sum: table.reduce((a, b) => a + b, 0) });
+  },
+};
+`,
+    );
+    workers.push({ name: `w${i}`, dir, file: "index.js" });
+  }
+  try {
+    let server, hit;
+    if (which === "hearth") {
+      server = await startHearth(workers.map((w) => w.dir));
+      const http = await import("node:http");
+      hit = (i) =>
+        new Promise((resolve, reject) => {
+          http
+            .get({ host: "127.0.0.1", port: server.port, path: "/", headers: { host: `w${i}.localhost` }, agent: false }, (res) => {
+              res.resume();
+              res.on("end", resolve);
+            })
+            .on("error", reject);
+        });
+    } else {
+      server = await startWorkerd(workers);
+      hit = (i) => fetch(`http://127.0.0.1:${server.ports[i]}/`).then((r) => r.arrayBuffer());
+    }
+    // Every Worker serves requests on every thread (new connections spread across them).
+    for (let round = 0; round < 8; round++) await Promise.all(workers.map((_, i) => hit(i)));
+    await sleep(500);
+    const rss = rssMiB(server.child.pid);
+    await stop(server.child);
+    return { rssMiB: rss };
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
+// ---- main --------------------------------------------------------------------------------
+
+const hearthVersion = execFileSync(HEARTH, ["--version"], { encoding: "utf8" }).trim();
+const workerdVersion = execFileSync(WORKERD, ["--version"], { encoding: "utf8" }).trim();
+
+if (ONLY.includes("a")) await scenario("(a) hello world", (which) => loadScenario(which, "hello", {}));
+if (ONLY.includes("b")) {
+  const body = makeJsonBody();
+  const probe = { method: "POST", body: readFileSync(body.file) };
+  await scenario(`(b) JSON echo, ${(body.size / 1024).toFixed(1)} KB POST`, (which) =>
+    loadScenario(which, "echo", { script: path.join(HERE, "post.lua"), env: { BENCH_BODY: body.file } }, probe),
+  );
+}
+if (ONLY.includes("c")) await scenario("(c) 100 Workers loaded", manyWorkersScenario);
+
+// ---- report ------------------------------------------------------------------------------
+
+const fmt = (v, d = 1) => (v === undefined ? "—" : v.toFixed(d));
+const ratio = (a, b) => (a === undefined || b === undefined ? "—" : (a / b).toFixed(2) + "×");
+const date = new Date().toISOString().slice(0, 10);
+let md = `### ${date} — \`node bench/run.mjs --duration ${DURATION} --connections ${CONNECTIONS}\`\n\n`;
+md += `${hearthVersion} vs ${workerdVersion}; ${cpus().length} CPUs (${cpus()[0].model}); wrk -t1 -c${CONNECTIONS} -d${DURATION}s, same machine as the servers.\n\n`;
+md += "| scenario | metric | hearth | workerd | hearth/workerd |\n|---|---|---:|---:|---:|\n";
+for (const { label, h, w } of results) {
+  if (h.rps !== undefined) {
+    md += `| ${label} | req/s | ${fmt(h.rps, 0)} | ${fmt(w.rps, 0)} | ${ratio(h.rps, w.rps)} |\n`;
+    md += `| | p50 ms | ${fmt(h.p50, 2)} | ${fmt(w.p50, 2)} | ${ratio(h.p50, w.p50)} |\n`;
+    md += `| | p99 ms | ${fmt(h.p99, 2)} | ${fmt(w.p99, 2)} | ${ratio(h.p99, w.p99)} |\n`;
+  }
+  md += `| ${h.rps !== undefined ? "" : label} | RSS MiB | ${fmt(h.rssMiB)} | ${fmt(w.rssMiB)} | ${ratio(h.rssMiB, w.rssMiB)} |\n`;
+  if (h.non2xx || w.non2xx) md += `| | non-2xx | ${h.non2xx} | ${w.non2xx} | |\n`;
+}
+const file = path.join(OUT, `report-${date}.md`);
+writeFileSync(file, md);
+console.log(md);
+console.error(`(written to ${path.relative(ROOT, file)})`);

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make bench`: installs the peers (workerd, pinned in package.json; wrk from Debian) and runs
+# every benchmark side by side with them. Extra arguments go to run.mjs (e.g. --duration 20).
+set -euo pipefail
+cd "$(dirname "$0")"
+command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh" >&2; exit 1; }
+npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent
+node run.mjs "$@"
