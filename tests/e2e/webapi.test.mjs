@@ -131,6 +131,9 @@ function routes() {
       bad: URL.canParse("http://[::1"),
       badBase: URL.canParse("/p", "nope"),
       parse: typeof URL.parse === "function" ? [URL.parse("/x", "https://e.example/")?.href, URL.parse("nope")] : "missing",
+      canParseNoArgs: caught(() => URL.canParse()),
+      parseNoArgs: caught(() => URL.parse()),
+      canParseUndefined: URL.canParse(undefined),
     }),
     "/usp": () => {
       const p = new URLSearchParams("?a=1&b=x+y&a=2&c=%26%3D&d&=e");
@@ -221,6 +224,11 @@ function routes() {
         })(),
         labels: ["utf8", " UTF-8 ", "unicode-1-1-utf-8", "Utf-8"].map((l) => new TextDecoder(l).encoding),
         badLabel: caught(() => new TextDecoder("bogus-encoding")),
+        // Only ASCII whitespace (tab, LF, FF, CR, space) is stripped from a label.
+        asciiWhitespaceLabel: caught(() => new TextDecoder("\t\n\f\r utf-8 \r\n")),
+        nbspLabel: caught(() => new TextDecoder("\u00a0utf-8")),
+        vtLabel: caught(() => new TextDecoder("utf-8\v")),
+        ideographicSpaceLabel: caught(() => new TextDecoder("\u3000utf-8")),
         badInput: caught(() => dec.decode("a string")),
       };
     },
@@ -291,7 +299,28 @@ function routes() {
         fnInside: caught(() => structuredClone({ a: { f() {} } })),
         symbol: caught(() => structuredClone(Symbol("s"))),
         noArgs: caught(() => structuredClone()),
+        transferPrimitive: caught(() => structuredClone(1, { transfer: [5] })),
+        transferNotIterable: caught(() => structuredClone(1, { transfer: {} })),
+        transferPlainObject: caught(() => structuredClone(1, { transfer: [{}] })),
+        transferTwice: caught(() => {
+          const b = new ArrayBuffer(1);
+          structuredClone(b, { transfer: [b, b] });
+        }),
+        optionsNotObject: caught(() => structuredClone(1, 5)),
+        optionsNull: caught(() => structuredClone(1, null)),
       };
+    },
+    "/structured-clone-errors": () => {
+      const out = {};
+      for (const E of [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError]) {
+        try {
+          const c = structuredClone(new E("msg " + E.name));
+          out[E.name] = [Object.getPrototypeOf(c) === E.prototype, c.name, c.message];
+        } catch (e) {
+          out[E.name] = "threw " + e.name + ": " + e.message;
+        }
+      }
+      return out;
     },
 
     // ---- crypto ---------------------------------------------------------------------------
@@ -508,14 +537,13 @@ test("URL: searchParams is a live view, both ways", async () => {
 });
 
 test("URL.canParse and URL.parse", async () => {
-  assert.deepEqual(await json("/url/canparse"), {
-    abs: true,
-    rel: false,
-    relBase: true,
-    bad: false,
-    badBase: false,
-    parse: ["https://e.example/x", null],
-  });
+  const r = await json("/url/canparse");
+  assert.deepEqual(
+    { abs: r.abs, rel: r.rel, relBase: r.relBase, bad: r.bad, badBase: r.badBase, parse: r.parse, canParseUndefined: r.canParseUndefined },
+    { abs: true, rel: false, relBase: true, bad: false, badBase: false, parse: ["https://e.example/x", null], canParseUndefined: false },
+  );
+  assertThrew(r.canParseNoArgs, TYPE_ERROR, "URL.canParse() — the url argument is required");
+  assertThrew(r.parseNoArgs, TYPE_ERROR, "URL.parse() — the url argument is required");
 });
 
 test("URLSearchParams: parsing, methods, serialization", async () => {
@@ -577,6 +605,10 @@ test("TextDecoder: decode, BOM handling, fatal mode", async () => {
   assert.deepEqual(r.reuse, ["a", "b"]);
   assert.deepEqual(r.labels, ["utf-8", "utf-8", "utf-8", "utf-8"]);
   assertThrew(r.badLabel, { name: "RangeError", type: "RangeError" }, "label 'bogus-encoding'");
+  assert.equal(r.asciiWhitespaceLabel, null, "ASCII whitespace around a label is ignored");
+  for (const k of ["nbspLabel", "vtLabel", "ideographicSpaceLabel"]) {
+    assertThrew(r[k], { name: "RangeError", type: "RangeError" }, `${k}: not ASCII whitespace, so not a known label`);
+  }
   assertThrew(r.badInput, TYPE_ERROR, "decode('a string')");
 });
 
@@ -640,6 +672,25 @@ test("structuredClone: DataCloneError for functions and symbols", async () => {
   const r = await json("/structured-clone");
   for (const k of ["fn", "fnInside", "symbol"]) assertThrew(r[k], domError("DataCloneError", 25), k);
   assertThrew(r.noArgs, TYPE_ERROR, "structuredClone()");
+});
+
+test("structuredClone: the transfer option is checked (WebIDL sequence<object>, transferable objects)", async () => {
+  const r = await json("/structured-clone");
+  assertThrew(r.transferPrimitive, TYPE_ERROR, "transfer: [5]");
+  assertThrew(r.transferNotIterable, TYPE_ERROR, "transfer: {}");
+  assertThrew(r.optionsNotObject, TYPE_ERROR, "options: 5");
+  assert.equal(r.optionsNull, null, "options: null is an empty dictionary");
+  assertThrew(r.transferPlainObject, domError("DataCloneError", 25), "transfer: [{}]");
+  assertThrew(r.transferTwice, domError("DataCloneError", 25), "the same buffer twice");
+});
+
+// HTML's StructuredSerialize handles Error objects (name and message; the prototype is chosen
+// by name); workerd (V8) clones them.
+test("structuredClone: Error objects are cloned", async () => {
+  const r = await json("/structured-clone-errors");
+  for (const name of ["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError"]) {
+    assert.deepEqual(r[name], [true, name, `msg ${name}`], name);
+  }
 });
 
 // ---- crypto -------------------------------------------------------------------------------
