@@ -112,6 +112,31 @@ static bool native_deserialize(JSContext *cx, unsigned argc, JS::Value *vp) {
                                   nullptr, nullptr);
 }
 
+// transferArrayBuffer(ab) → a new ArrayBuffer owning ab's bytes; ab is detached (the spec's
+// TransferArrayBuffer, which SpiderMonkey 102 does not expose to scripts).
+static bool native_transfer_array_buffer(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    if (!args.get(0).isObject() || !JS::IsArrayBufferObject(&args[0].toObject())) {
+        JS_ReportErrorASCII(cx, "transferArrayBuffer: expected an ArrayBuffer");
+        return false;
+    }
+    JS::RootedObject ab(cx, &args[0].toObject());
+    if (JS::IsDetachedArrayBufferObject(ab)) {
+        JS_ReportErrorASCII(cx, "Cannot transfer a detached ArrayBuffer");
+        return false;
+    }
+    size_t len = JS::GetArrayBufferByteLength(ab);
+    void *contents = JS::StealArrayBufferContents(cx, ab);
+    if (!contents) return false;
+    JSObject *out = JS::NewArrayBufferWithContents(cx, len, contents);
+    if (!out) {
+        js_free(contents);
+        return false;
+    }
+    args.rval().setObject(*out);
+    return true;
+}
+
 // promiseState(p) → [state, value] for console formatting: "pending", "fulfilled", "rejected".
 static bool native_promise_state(JSContext *cx, unsigned argc, JS::Value *vp) {
     JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
@@ -200,6 +225,7 @@ static const JSFunctionSpec kNativeOps[] = {
     JS_FN("serialize", native_serialize, 1, 0),
     JS_FN("deserialize", native_deserialize, 1, 0),
     JS_FN("promiseState", native_promise_state, 1, 0),
+    JS_FN("transferArrayBuffer", native_transfer_array_buffer, 1, 0),
     JS_FN("proxyParts", native_proxy_parts, 1, 0),
     JS_FN("nonIndexKeys", native_non_index_keys, 2, 0),
     JS_FS_END,

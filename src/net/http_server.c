@@ -34,6 +34,12 @@ struct http_conn {
     bool closing;
     bool draining; /* the last response is on its way; no further requests are read */
     bool client_gone;
+    bool streaming;       /* a streaming response is between start and end */
+    bool chunked;         /* ... and frames its body in chunks */
+    bool close_after;     /* ... and closes the connection when it ends */
+    int64_t body_left;    /* ... bytes still due when it declared a length, else -1 */
+    http_drain_cb drain_cb;
+    void *drain_ud;
     int handles_open;     /* tcp + timer, until their close callbacks ran */
     int error_status;     /* set by a parser callback that rejects the request */
     char peer[64];
@@ -282,12 +288,22 @@ typedef struct write_req {
     char data[];
 } write_req;
 
+static void notify_drain(http_conn *c) {
+    http_drain_cb cb = c->drain_cb;
+    if (!cb) return;
+    c->drain_cb = NULL;
+    cb(c->drain_ud, &c->req);
+}
+
 static void on_write_done(uv_write_t *w, int status) {
     write_req *wr = (write_req *)w;
     http_conn *c = wr->conn;
     if (status < 0) c->client_gone = true;
     if ((wr->close_after || status < 0) && !c->closing) conn_close(c);
     free(wr);
+    if (c->drain_cb && (c->client_gone || c->closing ||
+                        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= HTTP_DRAIN_LOW_WATER))
+        notify_drain(c);
 }
 
 /* Writes bufs in order: synchronously when the socket accepts it all, else queued with a copy
@@ -295,6 +311,25 @@ static void on_write_done(uv_write_t *w, int status) {
 static void write_bufs(http_conn *c, uv_buf_t *bufs, unsigned nbufs, bool close_after) {
     if (c->closing || c->client_gone) {
         if (close_after && !c->closing) conn_close(c);
+        return;
+    }
+    if (nbufs == 0) {
+        /* Nothing to write: close once what is queued has gone out. */
+        if (close_after) {
+            if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
+                conn_close(c);
+            } else {
+                write_req *wr = xmalloc(sizeof *wr);
+                wr->conn = c;
+                wr->close_after = true;
+                wr->len = 0;
+                uv_buf_t none = uv_buf_init(NULL, 0);
+                if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &none, 1, on_write_done) < 0) {
+                    free(wr);
+                    conn_close(c);
+                }
+            }
+        }
         return;
     }
     size_t total = 0;
@@ -357,11 +392,12 @@ static bool status_has_body(int status) {
 
 /* The response head for `status`; close says whether the connection ends after it. */
 static void format_head(http_conn *c, buf *out, int status, const char *lines, size_t lines_len,
-                        size_t body_len, bool close) {
+                        int64_t body_len, bool close) {
     const char *reason = http_status_reason(status);
     buf_printf(out, "HTTP/1.1 %d %s\r\n", status, reason);
     buf_append(out, lines, lines_len);
-    if (status_has_body(status)) buf_printf(out, "content-length: %zu\r\n", body_len);
+    if (status_has_body(status) && body_len >= 0)
+        buf_printf(out, "content-length: %lld\r\n", (long long)body_len);
     buf_printf(out, "date: %s\r\n", cached_date(c->srv));
     if (close)
         buf_puts(out, "connection: close\r\n");
@@ -410,6 +446,20 @@ static void free_conn(http_conn *c) {
     free(c);
 }
 
+/* The request is answered: release it and move the connection on (next request, or close
+ * once the last write completed). */
+static void finish_request(http_conn *c, bool close) {
+    c->state = CONN_IDLE;
+    c->streaming = false;
+    c->drain_cb = NULL;
+    if (c->closing) {
+        if (c->handles_open == 0) free_conn(c);
+        return;
+    }
+    if (close) return;
+    start_next_request(c);
+}
+
 void http_respond(http_request *req, int status, const char *header_lines, size_t header_len,
                   const void *body, size_t body_len) {
     http_conn *c = req->conn;
@@ -420,7 +470,7 @@ void http_respond(http_request *req, int status, const char *header_lines, size_
     if (close) c->draining = true;
     if (can_write) {
         buf head = {0};
-        format_head(c, &head, status, header_lines, header_len, body_len, close);
+        format_head(c, &head, status, header_lines, header_len, (int64_t)body_len, close);
         uv_buf_t bufs[2];
         unsigned n = 1;
         bufs[0] = uv_buf_init(head.data, (unsigned)head.len);
@@ -432,13 +482,94 @@ void http_respond(http_request *req, int status, const char *header_lines, size_
     } else if (!c->closing) {
         conn_close(c);
     }
-    c->state = CONN_IDLE;
-    if (c->closing) {
-        if (c->handles_open == 0) free_conn(c);
+    finish_request(c, close);
+}
+
+void http_respond_start(http_request *req, int status, const char *header_lines, size_t header_len,
+                        int64_t content_length) {
+    http_conn *c = req->conn;
+    http_server *srv = c->srv;
+    bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
+    bool has_body = status_has_body(status);
+    c->streaming = true;
+    c->body_left = has_body ? content_length : 0;
+    c->chunked = has_body && content_length < 0 && !http10;
+    /* Without a length or chunking (HTTP/1.0), the end of the body is the end of the
+     * connection. */
+    c->close_after = !req->keep_alive || srv->shutting_down || (has_body && content_length < 0 && http10);
+    if (c->close_after) c->draining = true;
+    if (c->closing || c->client_gone) return;
+    buf head = {0};
+    buf lines = {0};
+    buf_append(&lines, header_lines, header_len);
+    if (c->chunked) buf_puts(&lines, "transfer-encoding: chunked\r\n");
+    format_head(c, &head, status, lines.data ? lines.data : "", lines.len, c->chunked ? -1 : content_length,
+                c->close_after);
+    write_raw(c, head.data, head.len);
+    buf_free(&head);
+    buf_free(&lines);
+}
+
+int64_t http_respond_write(http_request *req, const void *data, size_t len) {
+    http_conn *c = req->conn;
+    if (c->closing || c->client_gone) return -1;
+    if (req->is_head || len == 0 || c->body_left == 0) {
+        return (int64_t)uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+    }
+    if (c->body_left > 0 && (int64_t)len > c->body_left) len = (size_t)c->body_left;
+    if (c->body_left > 0) c->body_left -= (int64_t)len;
+    if (c->chunked) {
+        char size_line[32];
+        int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
+        uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n), uv_buf_init((char *)data, (unsigned)len),
+                            uv_buf_init((char *)"\r\n", 2)};
+        write_bufs(c, bufs, 3, false);
+    } else {
+        uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+        write_bufs(c, &b, 1, false);
+    }
+    if (c->closing || c->client_gone) return -1;
+    return (int64_t)uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+}
+
+void http_respond_end(http_request *req) {
+    http_conn *c = req->conn;
+    if (c->state == CONN_HANDLING) c->srv->busy--;
+    /* A declared length that was not reached cannot be completed: the client must see a
+     * truncated body rather than a response that looks whole. */
+    if (c->body_left > 0 && !req->is_head) {
+        c->close_after = true;
+        if (!c->closing) conn_close(c);
+        finish_request(c, true);
         return;
     }
-    if (close) return;
-    start_next_request(c);
+    bool close = c->close_after || c->client_gone;
+    if (c->closing || c->client_gone) {
+        if (!c->closing) conn_close(c);
+    } else if (c->chunked && !req->is_head) {
+        uv_buf_t b = uv_buf_init((char *)"0\r\n\r\n", 5);
+        write_bufs(c, &b, 1, close);
+    } else if (close) {
+        write_bufs(c, NULL, 0, true);
+    }
+    finish_request(c, close);
+}
+
+void http_respond_abort(http_request *req) {
+    http_conn *c = req->conn;
+    if (c->state == CONN_HANDLING) c->srv->busy--;
+    c->draining = true;
+    if (!c->closing) conn_close(c);
+    finish_request(c, true);
+}
+
+void http_respond_on_drain(http_request *req, http_drain_cb cb, void *ud) {
+    http_conn *c = req->conn;
+    c->drain_cb = cb;
+    c->drain_ud = ud;
+    if (c->closing || c->client_gone ||
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= HTTP_DRAIN_LOW_WATER)
+        notify_drain(c);
 }
 
 bool http_request_client_gone(const http_request *req) {
@@ -451,7 +582,7 @@ static void send_error(http_conn *c, int status, const char *message) {
     size_t len = strlen(message);
     buf lines = {0};
     buf_puts(&lines, "content-type: text/plain; charset=utf-8\r\n");
-    format_head(c, &head, status, lines.data, lines.len, len, true);
+    format_head(c, &head, status, lines.data, lines.len, (int64_t)len, true);
     uv_buf_t bufs[2] = {uv_buf_init(head.data, (unsigned)head.len),
                         uv_buf_init((char *)message, (unsigned)len)};
     c->state = CONN_IDLE;

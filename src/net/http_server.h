@@ -35,6 +35,7 @@ typedef struct http_request {
     bool keep_alive;
     uint64_t start_ns;   /* monotonic clock when its first byte arrived */
     char peer[64];       /* client address, "ip" */
+    uint64_t owner;      /* free for the request's owner to use */
 } http_request;
 
 typedef struct http_server_config {
@@ -63,6 +64,25 @@ void http_server_free(http_server *srv);
  * line in header_lines is the caller's mistake, not filtered). */
 void http_respond(http_request *req, int status, const char *header_lines, size_t header_len,
                   const void *body, size_t body_len);
+/* A response whose body is produced over time. start sends the head: with content_length >= 0
+ * the body must be exactly that long; with -1 it is sent chunked (or, to an HTTP/1.0 client,
+ * delimited by closing the connection). write returns the bytes queued and not yet sent (the
+ * caller should wait for the drain callback when that grows large), or -1 when the client is
+ * gone. end completes the response and releases the request; abort closes the connection
+ * (the head is out, so the client learns of the failure by the truncated body). */
+void http_respond_start(http_request *req, int status, const char *header_lines, size_t header_len,
+                        int64_t content_length);
+int64_t http_respond_write(http_request *req, const void *data, size_t len);
+void http_respond_end(http_request *req);
+void http_respond_abort(http_request *req);
+
+/* Bytes of queued output below which a streaming response is told to continue. */
+#define HTTP_DRAIN_LOW_WATER (64 * 1024)
+typedef void (*http_drain_cb)(void *ud, http_request *req);
+/* Calls cb once, when the response's queued output falls to HTTP_DRAIN_LOW_WATER (or at once
+ * if it already has, or if the client is gone). */
+void http_respond_on_drain(http_request *req, http_drain_cb cb, void *ud);
+
 /* True once the client closed the connection (a response would go nowhere). */
 bool http_request_client_gone(const http_request *req);
 

@@ -58,6 +58,11 @@ static void access_log(invocation *inv) {
 
 static void invocation_free(invocation *inv) {
     shard *sh = inv->sh;
+    if (inv->streaming) {
+        http_respond_abort(inv->req);
+        inv->req = NULL;
+        inv->streaming = false;
+    }
     timers_cancel_invocation(sh, inv->id);
     sh->invocations[inv->slot] = NULL;
     shard_realm_release(sh, inv->entry);
@@ -131,12 +136,30 @@ static void fail_limit(invocation *inv, const char *reason) {
     inv->js_done = true;
 }
 
+static void abort_stream(invocation *inv) {
+    if (!inv->streaming) return;
+    inv->streaming = false;
+    http_respond_abort(inv->req);
+    inv->req = NULL;
+}
+
 void invocation_settle(invocation *inv) {
-    if (inv->responded && inv->js_done) {
+    if (inv->responded && inv->js_done && !inv->streaming) {
         invocation_free(inv);
         return;
     }
     if (inv->pending > 0) return;
+    if (inv->streaming) {
+        /* Its body stream waits for data nothing will ever produce. */
+        inv->outcome = "exception";
+        shard_log(inv->sh, true,
+                  "[hearth] %s %s: the response body stream stalled (nothing will ever write to "
+                  "it); the connection was closed\n",
+                  inv->method, inv->path);
+        abort_stream(inv);
+        invocation_free(inv);
+        return;
+    }
     /* Nothing queued can resume this invocation: its promises can never settle. */
     if (!inv->responded) {
         inv->outcome = "exception";
@@ -258,29 +281,33 @@ static invocation *op_invocation(js_call *c, size_t arg) {
     return invocation_lookup(sh, (uint64_t)js_arg_number(c, arg));
 }
 
+/* Header lines for the wire from [name, value, ...]; framing headers are the server's. */
+static void header_lines(js_call *c, size_t arg, buf *lines) {
+    size_t n = js_arg_array_len(c, arg);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        size_t nl, vl;
+        const char *name = js_arg_array_string(c, arg, i, &nl);
+        const char *value = js_arg_array_string(c, arg, i + 1, &vl);
+        if ((nl == 14 && strncasecmp(name, "content-length", 14) == 0) ||
+            (nl == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) ||
+            (nl == 10 && strncasecmp(name, "connection", 10) == 0) ||
+            (nl == 4 && strncasecmp(name, "date", 4) == 0))
+            continue;
+        buf_append(lines, name, nl);
+        buf_append(lines, ": ", 2);
+        buf_append(lines, value, vl);
+        buf_append(lines, "\r\n", 2);
+    }
+}
+
 /* respond(rid, status, [name, value, ...], body) — body is a string, bytes or null. */
 static void op_respond(js_call *c) {
     invocation *inv = op_invocation(c, 0);
     if (!inv || inv->responded) return;
     int status = (int)js_arg_number(c, 1);
     if (status < 200 || status > 599) status = 500;
-    size_t n = js_arg_array_len(c, 2);
     buf lines = {0};
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        size_t nl, vl;
-        const char *name = js_arg_array_string(c, 2, i, &nl);
-        const char *value = js_arg_array_string(c, 2, i + 1, &vl);
-        /* The server frames the body itself. */
-        if ((nl == 14 && strncasecmp(name, "content-length", 14) == 0) ||
-            (nl == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) ||
-            (nl == 10 && strncasecmp(name, "connection", 10) == 0) ||
-            (nl == 4 && strncasecmp(name, "date", 4) == 0))
-            continue;
-        buf_append(&lines, name, nl);
-        buf_append(&lines, ": ", 2);
-        buf_append(&lines, value, vl);
-        buf_append(&lines, "\r\n", 2);
-    }
+    header_lines(c, 2, &lines);
     const void *body = NULL;
     size_t blen = 0;
     if (js_arg_is_string(c, 3))
@@ -289,6 +316,83 @@ static void op_respond(js_call *c) {
         body = js_arg_bytes(c, 3, &blen);
     send_response(inv, status, lines.data ? lines.data : "", lines.len, body, blen);
     buf_free(&lines);
+}
+
+/* respondStart(rid, status, [name, value, ...], contentLength) — the head of a response whose
+ * body follows with respondWrite; contentLength -1 when unknown. */
+static void op_respond_start(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv || inv->responded) return;
+    int status = (int)js_arg_number(c, 1);
+    if (status < 200 || status > 599) status = 500;
+    buf lines = {0};
+    header_lines(c, 2, &lines);
+    int64_t length = (int64_t)js_arg_number(c, 3);
+    inv->responded = true;
+    inv->streaming = true;
+    inv->status = status;
+    http_respond_start(inv->req, status, lines.data ? lines.data : "", lines.len, length);
+    buf_free(&lines);
+}
+
+/* respondWrite(rid, bytes) → bytes queued for the client (wait for drain when large), or -1
+ * when the client is gone (the runtime cancels the body then). */
+static void op_respond_write(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv || !inv->streaming) {
+        js_ret_number(c, -1);
+        return;
+    }
+    size_t len;
+    const uint8_t *data = js_arg_bytes(c, 1, &len);
+    js_ret_number(c, (double)http_respond_write(inv->req, data, len));
+}
+
+static void on_drain(void *ud, http_request *req) {
+    shard *sh = ud;
+    /* By id, not pointer: the invocation may have ended meanwhile. */
+    uint64_t id = req->owner;
+    invocation *inv = invocation_lookup(sh, id);
+    if (!inv || !inv->drain_wait) return;
+    inv->drain_wait = false;
+    inv->pending--;
+    js_args a = {0};
+    js_args_number(&a, (double)id);
+    js_error err;
+    const char *reason;
+    if (shard_dispatch(sh, inv->entry, inv, "drain", &a, &err, &reason) == JS_RESULT_EXCEPTION)
+        js_error_clear(&err);
+    inv = invocation_lookup(sh, id);
+    if (inv) invocation_settle(inv);
+}
+
+/* waitDrain(rid) — the runtime gets a "drain" event when the queued output is small again. */
+static void op_wait_drain(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv || !inv->streaming || inv->drain_wait) return;
+    inv->drain_wait = true;
+    inv->pending++;
+    inv->req->owner = inv->id;
+    http_respond_on_drain(inv->req, on_drain, inv->sh);
+}
+
+/* respondEnd(rid) — the body is complete. */
+static void op_respond_end(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv || !inv->streaming) return;
+    inv->streaming = false;
+    http_respond_end(inv->req);
+    inv->req = NULL;
+    access_log(inv);
+}
+
+/* respondAbort(rid) — the body failed midway: the client sees the connection close. */
+static void op_respond_abort(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (!inv || !inv->streaming) return;
+    inv->outcome = "exception";
+    abort_stream(inv);
+    access_log(inv);
 }
 
 /* reportException(rid, text) — the handler threw or its promise rejected. */
@@ -312,6 +416,11 @@ static void op_invocation_done(js_call *c) {
 
 static const js_op invocation_ops[] = {
     {"respond", op_respond},
+    {"respondStart", op_respond_start},
+    {"respondWrite", op_respond_write},
+    {"respondEnd", op_respond_end},
+    {"respondAbort", op_respond_abort},
+    {"waitDrain", op_wait_drain},
     {"reportException", op_report_exception},
     {"invocationDone", op_invocation_done},
 };

@@ -25,7 +25,9 @@ struct invocation {
     char *path;          /* for the access log */
     int status;          /* response status, once responded */
     int pending;         /* outstanding async work that can resume it (timers, ...) */
-    bool responded;
+    bool responded;      /* the head (or the whole response) was sent */
+    bool streaming;      /* a streamed body is still being written */
+    bool drain_wait;     /* the runtime waits for queued output to drain */
     bool js_done;        /* the runtime said: response settled and waitUntil drained */
     const char *outcome; /* "ok", "exception", "exceededCpu", "exceededMemory", "canceled" */
 };

@@ -1,20 +1,38 @@
 // The Fetch Standard's Body mixin, shared by Request and Response: extracting a body from what
-// the constructor was given, and reading it (text, json, arrayBuffer, bytes).
+// the constructor was given, reading it (text, json, arrayBuffer, bytes, body stream), cloning
+// it, and handing it to the respond ops.
 //
-// A body's source stays in the form it arrived in — a string, bytes, or null — until someone
-// reads it, so the common `new Response("text")` never encodes in JavaScript: C writes the
-// string to the socket as UTF-8.
+// A body's source stays in the form it arrived in — a string, bytes, a ReadableStream, or
+// null — until someone reads it, so the common `new Response("text")` never encodes in
+// JavaScript (C writes the string to the socket as UTF-8) and never builds a stream unless
+// the Worker asks for `.body`.
 import ops from "./ops.js";
 import { isURLSearchParams, serializeURLSearchParams } from "./url_search_params.js";
+import {
+  fixedLengthOf,
+  isDisturbed,
+  isLocked,
+  isReadableStream,
+  readAllBytes,
+  readableStreamFromBytes,
+  teeReadableStream,
+  tryTakeBufferedChunks,
+} from "./streams.js";
 
 const USED_MESSAGE = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
 export class BodyState {
   constructor(source, contentType) {
-    this.source = source; // null | string | Uint8Array
+    this.source = source; // null | string | Uint8Array | ReadableStream
     this.contentType = contentType; // the type the body implies, or null
     this.used = false;
   }
+}
+
+function copyBytes(view) {
+  const copy = new Uint8Array(view.byteLength);
+  copy.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  return copy;
 }
 
 // The Fetch Standard's "extract a body".
@@ -22,10 +40,12 @@ export function extractBody(init) {
   if (init === null || init === undefined) return new BodyState(null, null);
   if (typeof init === "string") return new BodyState(init, "text/plain;charset=UTF-8");
   if (init instanceof ArrayBuffer) return new BodyState(new Uint8Array(init.slice(0)), null);
-  if (ArrayBuffer.isView(init)) {
-    const copy = new Uint8Array(init.byteLength);
-    copy.set(new Uint8Array(init.buffer, init.byteOffset, init.byteLength));
-    return new BodyState(copy, null);
+  if (ArrayBuffer.isView(init)) return new BodyState(copyBytes(init), null);
+  if (isReadableStream(init)) {
+    if (isDisturbed(init) || isLocked(init)) {
+      throw new TypeError("This ReadableStream is disturbed (has already been read from) or locked, and cannot be used as a body.");
+    }
+    return new BodyState(init, null);
   }
   if (isURLSearchParams(init)) {
     return new BodyState(serializeURLSearchParams(init), "application/x-www-form-urlencoded;charset=UTF-8");
@@ -34,10 +54,8 @@ export function extractBody(init) {
   return new BodyState(String(init), "text/plain;charset=UTF-8");
 }
 
-function take(state) {
-  if (state.used) return Promise.reject(new TypeError(USED_MESSAGE));
-  state.used = true;
-  return null;
+export function isBodyUsed(state) {
+  return state.used || (isReadableStream(state.source) && isDisturbed(state.source));
 }
 
 function decodeUtf8(bytes) {
@@ -47,18 +65,24 @@ function decodeUtf8(bytes) {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-function toBytes(source) {
-  if (source === null) return new Uint8Array(0);
-  if (typeof source === "string") return new Uint8Array(ops.utf8Encode(source));
-  return source;
+// The whole body as bytes or a string, marking it used; a promise when it is a stream.
+function consume(state) {
+  if (isBodyUsed(state)) throw new TypeError(USED_MESSAGE);
+  const s = state.source;
+  state.used = true;
+  if (isReadableStream(s)) {
+    if (isLocked(s)) throw new TypeError("The body's ReadableStream is locked to a reader.");
+    return readAllBytes(s);
+  }
+  return s;
 }
 
 export function bodyText(state) {
-  const used = take(state);
-  if (used) return used;
-  const s = state.source;
+  const s = consume(state);
+  if (s === null) return Promise.resolve("");
   if (typeof s === "string") return Promise.resolve(s);
-  return Promise.resolve(s === null ? "" : decodeUtf8(s));
+  if (s instanceof Uint8Array) return Promise.resolve(decodeUtf8(s));
+  return s.then(decodeUtf8);
 }
 
 export function bodyJson(state) {
@@ -66,11 +90,13 @@ export function bodyJson(state) {
 }
 
 export function bodyBytes(state) {
-  const used = take(state);
-  if (used) return used;
-  const bytes = toBytes(state.source);
-  // The source may be shared with a clone; hand out a copy the caller may modify.
-  return Promise.resolve(state.source === bytes ? bytes.slice() : bytes);
+  const wasShared = !isReadableStream(state.source);
+  const s = consume(state);
+  if (s === null) return Promise.resolve(new Uint8Array(0));
+  if (typeof s === "string") return Promise.resolve(new Uint8Array(ops.utf8Encode(s)));
+  // Bytes may be shared with a clone: the caller gets its own copy.
+  if (s instanceof Uint8Array) return Promise.resolve(wasShared ? s.slice() : s);
+  return s;
 }
 
 export function bodyArrayBuffer(state) {
@@ -79,53 +105,80 @@ export function bodyArrayBuffer(state) {
   );
 }
 
+// The body as a ReadableStream (the `body` attribute), created on first use.
+export function bodyStream(state) {
+  const s = state.source;
+  if (s === null || isReadableStream(s)) return s;
+  if (state.used) {
+    // Read already through text() & co.: an empty, disturbed-looking stream.
+    const stream = readableStreamFromBytes(new Uint8Array(0));
+    state.source = stream;
+    return stream;
+  }
+  const bytes = typeof s === "string" ? new Uint8Array(ops.utf8Encode(s)) : s.slice();
+  const stream = readableStreamFromBytes(bytes);
+  state.source = stream;
+  return stream;
+}
+
 export function cloneBodyState(state) {
-  if (state.used) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+  if (isBodyUsed(state)) throw new TypeError(USED_MESSAGE);
+  const s = state.source;
+  if (isReadableStream(s)) {
+    if (isLocked(s)) throw new TypeError("Cannot clone a body whose ReadableStream is locked.");
+    const [mine, theirs] = teeReadableStream(s);
+    state.source = mine;
+    return new BodyState(theirs, state.contentType);
+  }
   // Strings and bytes are never mutated in place, so the clone can share them.
-  return new BodyState(state.source, state.contentType);
+  return new BodyState(s, state.contentType);
 }
 
-// The body as the respond op takes it: a string, bytes, or null.
+// The body as the respond ops take it: { body } with a string, bytes or null when it is all
+// there, or { stream, length } (length -1 when unknown) when it must be streamed out.
 export function bodyForWire(state) {
-  if (state.used) throw new TypeError(USED_MESSAGE);
+  if (isBodyUsed(state)) throw new TypeError(USED_MESSAGE);
   state.used = true;
-  return state.source;
+  const s = state.source;
+  if (!isReadableStream(s)) return { body: s, stream: null, length: -1 };
+  if (isLocked(s)) throw new TypeError("The response body's ReadableStream is locked to a reader.");
+  // Everything already queued (e.g. a stream made from bytes): send it in one piece.
+  const chunks = tryTakeBufferedChunks(s);
+  if (chunks !== null) {
+    if (chunks.length === 1) return { body: chunks[0], stream: null, length: -1 };
+    let total = 0;
+    for (const c of chunks) total += c.byteLength;
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const c of chunks) {
+      all.set(c, off);
+      off += c.byteLength;
+    }
+    return { body: all, stream: null, length: -1 };
+  }
+  const fixed = fixedLengthOf(s);
+  return { body: null, stream: s, length: fixed === undefined ? -1 : fixed };
 }
 
-// Adds text(), json(), arrayBuffer(), bytes() and bodyUsed to a class whose instances give
-// their BodyState through getState (which also brand-checks).
+// Adds text(), json(), arrayBuffer(), bytes(), body and bodyUsed to a class whose instances
+// give their BodyState through getState (which also brand-checks).
 export function installBodyMethods(Class, getState) {
+  const reading = (fn) =>
+    function () {
+      try {
+        return fn(getState(this));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
   const methods = {
-    text() {
-      try {
-        return bodyText(getState(this));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    json() {
-      try {
-        return bodyJson(getState(this));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    arrayBuffer() {
-      try {
-        return bodyArrayBuffer(getState(this));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    bytes() {
-      try {
-        return bodyBytes(getState(this));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
+    text: reading(bodyText),
+    json: reading(bodyJson),
+    arrayBuffer: reading(bodyArrayBuffer),
+    bytes: reading(bodyBytes),
   };
   for (const name of Object.keys(methods)) {
+    Object.defineProperty(methods[name], "name", { value: name });
     Object.defineProperty(Class.prototype, name, {
       value: methods[name],
       writable: true,
@@ -133,9 +186,16 @@ export function installBodyMethods(Class, getState) {
       configurable: true,
     });
   }
+  Object.defineProperty(Class.prototype, "body", {
+    get() {
+      return bodyStream(getState(this));
+    },
+    enumerable: true,
+    configurable: true,
+  });
   Object.defineProperty(Class.prototype, "bodyUsed", {
     get() {
-      return getState(this).used;
+      return isBodyUsed(getState(this));
     },
     enumerable: true,
     configurable: true,

@@ -2,6 +2,7 @@
 // which writes it (dev) and, later, records it in the invocation's trace.
 import ops from "./ops.js";
 import { formatLogArgs, inspect } from "./inspect.js";
+import { withoutRuntimeFrames } from "./errors.js";
 
 const counts = new Map();
 const timersByLabel = new Map();
@@ -33,9 +34,14 @@ export const console = {
   error(...args) {
     emit("error", args);
   },
+  // As Node: "Trace: <message>" and the caller's stack, on stderr; the runtime's own frames
+  // (this method, the dispatcher) are left out.
   trace(...args) {
-    const stack = new Error().stack.split("\n").slice(1).join("\n");
-    emit("log", ["Trace" + (args.length ? ": " + formatLogArgs(args) : "") + "\n" + stack]);
+    const frames = withoutRuntimeFrames(String(new Error().stack))
+      .split("\n")
+      .filter((line) => /^\s+at /.test(line))
+      .join("\n");
+    emit("error", ["Trace" + (args.length ? ": " + formatLogArgs(args) : "") + (frames ? "\n" + frames : "")]);
   },
   dir(value, options) {
     emit("log", [inspect(value, options)]);

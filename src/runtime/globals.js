@@ -13,6 +13,24 @@ import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } 
 import { URL } from "./url.js";
 import { URLSearchParams } from "./url_search_params.js";
 import { ExecutionContext } from "./invocation.js";
+import {
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  FixedLengthStream,
+  IdentityTransformStream,
+  ReadableByteStreamController,
+  ReadableStream,
+  ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController,
+  ReadableStreamDefaultReader,
+  TransformStream,
+  TransformStreamDefaultController,
+  WritableStream,
+  WritableStreamDefaultController,
+  WritableStreamDefaultWriter,
+  setArrayBufferTransfer,
+} from "./streams.js";
 // "cloudflare:workers" resolves to workers.js only if it is part of the runtime's module graph,
 // which holds just what main.js reaches.
 import "./workers.js";
@@ -85,6 +103,21 @@ const globals = {
   navigator,
   Navigator,
   ExecutionContext,
+  ReadableStream,
+  ReadableStreamDefaultReader,
+  ReadableStreamBYOBReader,
+  ReadableStreamDefaultController,
+  ReadableByteStreamController,
+  ReadableStreamBYOBRequest,
+  WritableStream,
+  WritableStreamDefaultWriter,
+  WritableStreamDefaultController,
+  TransformStream,
+  TransformStreamDefaultController,
+  ByteLengthQueuingStrategy,
+  CountQueuingStrategy,
+  IdentityTransformStream,
+  FixedLengthStream,
 };
 
 for (const [name, value] of Object.entries(globals)) {
@@ -102,3 +135,4 @@ setProxyInspector((v) => {
 });
 setNonIndexKeysInspector((obj, includeNonEnumerable) => ops.nonIndexKeys(obj, includeNonEnumerable));
 setStackFilter(withoutRuntimeFrames);
+setArrayBufferTransfer((buffer) => ops.transferArrayBuffer(buffer));

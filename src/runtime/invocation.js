@@ -6,6 +6,59 @@ import { newIncomingRequest } from "./request.js";
 import { Response, responseForWire } from "./response.js";
 import { formatError } from "./errors.js";
 import { forgetInvocationTimers } from "./timers.js";
+import { acquireBodyReader } from "./streams.js";
+
+// Queued output above which a streamed body waits for the socket to drain.
+const STREAM_HIGH_WATER = 256 * 1024;
+const drainWaiters = new Map(); // invocation id → resolve
+
+// dispatch("drain"): the client took what was queued; the body may continue.
+export function onDrain(id) {
+  const resolve = drainWaiters.get(id);
+  if (resolve) {
+    drainWaiters.delete(id);
+    resolve();
+  }
+}
+
+function waitDrain(id) {
+  return new Promise((resolve) => {
+    drainWaiters.set(id, resolve);
+    ops.waitDrain(id);
+  });
+}
+
+// Writes a streamed body out as it is produced: the socket's backpressure reaches the
+// stream (a slow client slows the producer), and an error midway closes the connection.
+async function streamOut(state, wire) {
+  const id = state.id;
+  let reader;
+  try {
+    reader = acquireBodyReader(wire.stream);
+  } catch (err) {
+    ops.respondAbort(id);
+    ops.reportException(id, formatError(err));
+    return;
+  }
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk === null) break;
+      const queued = ops.respondWrite(id, chunk);
+      if (queued < 0) {
+        // The client went away: stop producing.
+        await reader.cancel(new Error("The client disconnected before the response was complete."));
+        ops.respondAbort(id);
+        return;
+      }
+      if (queued > STREAM_HIGH_WATER) await waitDrain(id);
+    }
+    ops.respondEnd(id);
+  } catch (err) {
+    ops.respondAbort(id);
+    ops.reportException(id, "The response body stream failed after the response started: " + formatError(err));
+  }
+}
 
 // Per-invocation bookkeeping, by invocation id.
 const live = new Map();
@@ -95,18 +148,13 @@ function send(state, response) {
     return;
   }
   state.responded = true;
-  if (wire.pending) {
-    // A body that is still being produced (a stream): send once it is complete.
-    wire.pending.then(
-      (body) => {
-        ops.respond(state.id, wire.status, wire.headers, body);
-        maybeDone(state);
-      },
-      (err) => {
-        state.responded = false;
-        fail(state, err);
-      },
-    );
+  if (wire.stream) {
+    ops.respondStart(state.id, wire.status, wire.headers, wire.length);
+    state.waiting++;
+    streamOut(state, wire).then(() => {
+      state.waiting--;
+      maybeDone(state);
+    });
     return;
   }
   ops.respond(state.id, wire.status, wire.headers, wire.body);

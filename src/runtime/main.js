@@ -3,7 +3,7 @@
 // (dispatch).
 import "./globals.js";
 import { buildEnv } from "./env.js";
-import { startFetch } from "./invocation.js";
+import { onDrain, startFetch } from "./invocation.js";
 import { fireTimer } from "./timers.js";
 
 let worker = null;
@@ -27,6 +27,9 @@ export function dispatch(kind, a, b, c, d, e, f) {
       return;
     case "timer":
       fireTimer(a);
+      return;
+    case "drain":
+      onDrain(a);
       return;
     default:
       throw new Error(`hearth runtime: unknown event ${kind}`);

@@ -1,5 +1,5 @@
 // Request (Fetch Standard, as the Workers runtime exposes it).
-import { BodyState, extractBody, cloneBodyState, installBodyMethods } from "./body.js";
+import { BodyState, extractBody, cloneBodyState, installBodyMethods, isBodyUsed } from "./body.js";
 import { Headers, headersFromFlatList, cloneHeaders, headersGetLower, isHeaders } from "./headers.js";
 import { URL } from "./url.js";
 
@@ -86,7 +86,7 @@ export class Request {
       body = extractBody(opts.body);
     } else if (source && opts.body === undefined) {
       const s = requestState(source).body;
-      if (s.used) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
+      if (isBodyUsed(s)) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
       body = new BodyState(s.source, s.contentType);
       // The body moves to the new request.
       s.used = s.source !== null;
@@ -130,11 +130,6 @@ export class Request {
   get keepalive() {
     return false;
   }
-  get body() {
-    const s = this.#body;
-    return s.source === null ? null : bodyStreamOf(s);
-  }
-
   clone() {
     if (!(this instanceof Request)) throw new TypeError("Illegal invocation");
     const copy = new Request(INCOMING, {
@@ -178,16 +173,8 @@ export class Request {
   }
 }
 
-for (const name of ["method", "url", "headers", "redirect", "cf", "fetcher", "integrity", "keepalive", "body", "clone"]) {
+for (const name of ["method", "url", "headers", "redirect", "cf", "fetcher", "integrity", "keepalive", "clone"]) {
   Object.defineProperty(Request.prototype, name, { enumerable: true });
-}
-
-// The stream view of a body; set by streams support (see setBodyStreamFactory).
-let bodyStreamOf = () => {
-  throw new TypeError("Reading a body as a stream is not supported yet; use text(), json(), arrayBuffer() or bytes().");
-};
-export function setBodyStreamFactory(fn) {
-  bodyStreamOf = fn;
 }
 
 function parseRawHeaders(raw) {

@@ -113,11 +113,6 @@ export class Response {
     this.#applyContentType();
     return this.#headers;
   }
-  get body() {
-    const s = this.#body;
-    return s.source === null ? null : bodyStreamOf(s);
-  }
-
   // The content type implied by the body goes into the headers when someone looks at them.
   #applyContentType() {
     const ct = this.#body.contentType;
@@ -169,24 +164,21 @@ export class Response {
       if (r.#type === "error") {
         throw new TypeError("Return value from serve handler must not be an error response (like Response.error()).");
       }
-      return { status: r.#status, headers, body: bodyForWire(r.#body), pending: null };
+      const wire = bodyForWire(r.#body);
+      wire.status = r.#status;
+      wire.headers = headers;
+      return wire;
     };
     installBodyMethods(Response, bodyStateOf);
   }
 }
 
-for (const name of ["status", "statusText", "ok", "redirected", "type", "url", "cf", "webSocket", "headers", "body", "clone"]) {
+for (const name of ["status", "statusText", "ok", "redirected", "type", "url", "cf", "webSocket", "headers", "clone"]) {
   Object.defineProperty(Response.prototype, name, { enumerable: true });
 }
 
-let bodyStreamOf = () => {
-  throw new TypeError("Reading a body as a stream is not supported yet; use text(), json(), arrayBuffer() or bytes().");
-};
-export function setResponseBodyStreamFactory(fn) {
-  bodyStreamOf = fn;
-}
-
-// What ops.respond sends for a Response a handler returned: { status, headers, body }.
+// What the respond ops send for a Response a handler returned: { status, headers, body } or,
+// for a body that must be streamed, { status, headers, stream, length }.
 export function responseForWire(response) {
   return wireOf(response);
 }

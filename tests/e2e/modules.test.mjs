@@ -196,6 +196,21 @@ test("WebAssembly.instantiate(module) resolves to an Instance", async () => {
   assert.deepEqual(await json("/wasm-async"), { isInstance: true, sum: 42 });
 });
 
+// wrangler's default CompiledWasm rule also matches "*.wasm?module" (the form some bundlers and
+// templates emit); the suffix is not part of the file name.
+test("a .wasm?module import is the .wasm file as a WebAssembly.Module", async () => {
+  const dir = worker(
+    `import mod from "./add.wasm?module";\nexport default { fetch() { return new Response(String(mod instanceof WebAssembly.Module && new WebAssembly.Instance(mod).exports.add(20, 22))); } };\n`,
+    { files: { "src/add.wasm": ADD_WASM } },
+  );
+  const s = await startDev(dir, ["--threads", "1"]); // rejects with hearth's output if the load fails
+  try {
+    assert.equal(await (await s.fetch("/")).text(), "42");
+  } finally {
+    await s.stop();
+  }
+});
+
 test("[[rules]] add module types for other extensions", async () => {
   assert.deepEqual(await json("/rules"), {
     readme: "# Title\n\nmarkdown as text\n",

@@ -85,6 +85,22 @@ function routes() {
       defaultGetWithBody: caught(() => new Request(U, { body: "x" })),
       getWithNullBody: caught(() => new Request(U, { method: "GET", body: null })),
     }),
+    "/req/from-request-errors": async () => {
+      const post = () => new Request(U, { method: "POST", body: "has a body" });
+      const used = post();
+      await used.text();
+      return {
+        toGet: caught(() => new Request(post(), { method: "GET" })),
+        toHead: caught(() => new Request(post(), { method: "HEAD" })),
+        toGetNullBody: caught(() => new Request(post(), { method: "GET", body: null })),
+        fromUsed: caught(() => new Request(used)),
+        fromUsedNewBody: caught(() => new Request(used, { body: "replacement" })),
+      };
+    },
+    "/req/raw-url": (request) => {
+      const u = new URL(request.url);
+      return { pathname: u.pathname, search: u.search, searchParam: u.searchParams.get("q") };
+    },
     "/req/clone": async () => {
       const a = new Request(U, { method: "POST", headers: { "x-a": "1" }, body: "cloned body" });
       const b = a.clone();
@@ -219,6 +235,15 @@ function routes() {
           s204null: caught(() => new Response(null, { status: 204 })),
         },
         badStatusText: caught(() => new Response("x", { statusText: "bad\ntext" })),
+        // WebIDL `unsigned short status`: a fractional number is truncated, a numeric string converted.
+        fractional: (() => {
+          try {
+            return new Response("x", { status: 200.5 }).status;
+          } catch (e) {
+            return e.name + ": " + e.message;
+          }
+        })(),
+        numericString: new Response("x", { status: "201" }).status,
       };
     },
     "/res/json": () => Response.json({ a: 1, list: [true, null, "s"] }),
@@ -495,6 +520,33 @@ test("Request: invalid method, invalid URL, and GET/HEAD with a body throw TypeE
   assert.equal(e.getWithNullBody, null, "a null body is no body");
 });
 
+test("Request: from a Request with a body, GET/HEAD or a used body is a TypeError", async () => {
+  const r = await json("/req/from-request-errors");
+  // Fetch: "If either init[body] exists and is non-null or inputBody is non-null, and request's
+  // method is GET or HEAD, then throw a TypeError."
+  assertThrew(r.toGet, typeError(), "new Request(postWithBody, { method: 'GET' })");
+  assertThrew(r.toHead, typeError(), "new Request(postWithBody, { method: 'HEAD' })");
+  assertThrew(r.toGetNullBody, typeError(), "new Request(postWithBody, { method: 'GET', body: null })");
+  assertThrew(r.fromUsed, typeError(), "new Request(usedRequest)");
+  assert.equal(r.fromUsedNewBody, null, "a used request is fine when init gives a new body");
+});
+
+test("Request: duplicate incoming headers are combined with ', '", async () => {
+  const req = "GET /req/incoming HTTP/1.1\r\nHost: localhost\r\nX-Custom: one\r\nX-Custom: two\r\nConnection: close\r\n\r\n";
+  const [res] = parseResponses((await rawExchange(server.port, req)).data);
+  assert.equal(res.status, 200);
+  assert.equal(JSON.parse(res.body).custom, "one, two");
+});
+
+test("Request: a request target with raw UTF-8 bytes parses to the percent-encoded URL", async () => {
+  // curl, for one, sends non-ASCII URLs as raw UTF-8 bytes.
+  const raw = Buffer.concat([Buffer.from("GET /req/raw-url?q="), Buffer.from("é€"), Buffer.from(" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")]);
+  const [res] = parseResponses((await rawExchange(server.port, raw)).data);
+  assert.equal(res.status, 200);
+  const body = JSON.parse(Buffer.from(res.body, "latin1").toString("utf8"));
+  assert.deepEqual(body, { pathname: "/req/raw-url", search: "?q=%C3%A9%E2%82%AC", searchParam: "é€" });
+});
+
 test("Request: clone() copies method, URL, headers and body; the copies are independent", async () => {
   const c = await json("/req/clone");
   assert.equal(c.cloneIsRequest, true);
@@ -616,6 +668,12 @@ test("Response: a status outside 200-599 is a RangeError", async () => {
   for (const k of ["s199", "s600", "s0"]) assertThrew(range[k], { name: "RangeError", type: "RangeError" }, k);
   assert.equal(range.s200, null);
   assert.equal(range.s599, null);
+});
+
+test("Response: status is converted as a WebIDL unsigned short", async () => {
+  const r = await json("/res/construct");
+  assert.equal(r.numericString, 201);
+  assert.equal(r.fractional, 200);
 });
 
 test("Response: a body with a null-body status (204, 205, 304) is a TypeError", async () => {

@@ -27,6 +27,27 @@ function consoleCases() {
     },
     set s(v) {},
   };
+  const fakeError = (E, msg, extra) => {
+    const e = new E(msg);
+    e.stack = `${e.name}: ${msg}\n    at fake (file.js:1:1)\n    at other (file.js:2:2)`;
+    return Object.assign(e, extra || {});
+  };
+  class MyError extends Error {
+    constructor(m) {
+      super(m);
+      this.name = "MyError";
+    }
+  }
+  const tagged = { [Symbol.toStringTag]: "Tagged", v: 1 };
+  class WithTag {
+    get [Symbol.toStringTag]() {
+      return "T";
+    }
+  }
+  const selfMap = new Map();
+  selfMap.set(selfMap, selfMap);
+  const namedFn = function foo() {};
+  namedFn.prop = 1;
   return [
     ["log", ["plain string", 42, true, null, undefined]],
     ["log", ["%s is %d years and %i days, %f%%", "Bob", 42.5, 7.9, "1.5"]],
@@ -61,6 +82,32 @@ function consoleCases() {
     ["log", [new WeakMap(), new WeakSet()]],
     ["log", [{ nested: [{ a: 1, b: [{ c: 2 }] }] }]],
     ["log", ["x".repeat(50), { short: 1 }]],
+    // Errors print their stack (given here, so Node and hearth see the same one) and extra props.
+    ...[
+      [fakeError(Error, "boom")],
+      [fakeError(TypeError, "bad type", { code: "E_BAD" })],
+      [{ err: fakeError(Error, "inner") }],
+      ["%s", fakeError(RangeError, "as string")],
+      [fakeError(MyError, "mine")],
+      [tagged, new WithTag()],
+      [Array.from({ length: 8 }, (_, i) => ({ id: i, name: "n" + i }))],
+      [selfMap],
+      [namedFn, class {}, Math.max, async function af() {}, function* gen() {}],
+      [Object.create({ inherited: 1 }), new (class extends Map {})([[1, 2]]), new Array(5)],
+      ["a\tb", ["a\tb", "new\nline", "quote'\"", "back`tick'\""]],
+      [-0, [-0], 0.1 + 0.2, 1e21, 2 ** 53, -1e-7],
+      [new Int16Array([1, -1]), new BigInt64Array([1n]), new DataView(new ArrayBuffer(2))],
+      [{ "a-b": 1, a_b: 2, 1: 3, "1a": 4, [Symbol.for("s")]: 5 }],
+      ["x".repeat(10001)],
+      [Array.from({ length: 27 }, (_, i) => i * 1000)],
+      [{ und: undefined, f() {}, get gs() { return 1; }, set gs(v) {} }],
+      [new Date("invalid"), [new Date(86400000)]],
+      [Symbol(), Symbol(""), Symbol("a b"), Math, JSON],
+      [Object(Symbol("boxed")), Object(5n), new String("")],
+      [],
+      ["just %% percent"],
+      ["single %s %d %% arg"],
+    ].map((args) => ["log", args]),
     ["info", ["info line", { i: 1 }]],
     ["debug", ["debug line %d", 7]],
     ["warn", ["warn line", [1, 2]]],
@@ -86,6 +133,14 @@ function routes() {
       console.log("<<promises>>");
       console.log(Promise.resolve(4), new Promise(() => {}), Promise.resolve({ a: [1] }));
       console.log("<<promises end>>");
+      return {};
+    },
+    "/console/trace": () => {
+      function tracingFunction() {
+        console.trace("traced %d", 7);
+      }
+      tracingFunction();
+      console.error("<<trace end>>");
       return {};
     },
     "/console/methods": () => {
@@ -352,6 +407,20 @@ test("console: assert, count, group and dir", async () => {
   assert.equal(block, ["c: 1", "c: 2", "default: 1", "group head", "  inside group", "after group", "{ d: [Object] }", ""].join("\n"));
   assert.match(server.stderr, /^Assertion failed: assertion message$/m);
   assert.ok(!server.output.includes("never shown"));
+});
+
+test("console.trace: 'Trace: message' and the caller's stack on stderr, as in Node", async () => {
+  const from = server.stderr.length;
+  await json("/console/trace");
+  await waitIn("stderr", /<<trace end>>/, from);
+  const out = server.stderr.slice(from);
+  const block = out.slice(out.indexOf("Trace: traced 7"), out.indexOf("<<trace end>>"));
+  const lines = block.trimEnd().split("\n");
+  assert.equal(lines[0], "Trace: traced 7");
+  assert.match(lines[1] ?? "", /^ {4}at tracingFunction \(.*src\/index\.js:\d+:\d+\)$/, "the first frame is the caller");
+  assert.ok(lines.length >= 3, "the whole stack follows");
+  assert.ok(!/hearth:/.test(block), `no runtime-internal frames:\n${block}`);
+  assert.ok(!server.stdout.includes("Trace: traced 7"), "not on stdout");
 });
 
 // ---- timers -------------------------------------------------------------------------------
