@@ -243,12 +243,16 @@ js_shard *js_shard_new(const js_shard_options *opts) {
     JS::RootedObject global(cx, JS_NewGlobalObject(cx, &scratch_global_class, nullptr,
                                                    JS::FireOnNewGlobalHook, options));
     s->scratch_global = new JS::PersistentRootedObject(cx, global);
+    // The runtime's stencils are decoded (lazily, module by module) once per shard.
+    s->runtime_sp = g_runtime_program ? shard_program_get(s, g_runtime_program) : nullptr;
     return s;
 }
 
 void js_shard_free(js_shard *s) {
     if (!s) return;
     while (!s->realms.empty()) js_realm_free(s->realms.back());
+    if (s->runtime_sp) shard_program_release(s, s->runtime_sp);
+    s->runtime_sp = nullptr;
     for (auto &entry : s->programs) {
         entry.second->stencils.clear();
         js_program_unref(entry.second->program);

@@ -62,6 +62,7 @@ struct js_shard {
     js_realm *running; // realm of the dispatch in progress
     JS::PersistentRootedObject *scratch_global; // for compile-time module inspection
     std::unordered_map<const js_program *, shard_program *> programs;
+    shard_program *runtime_sp; // the runtime's stencils, kept for the shard's lifetime
     std::vector<js_realm *> realms;
     // Promises rejected with no handler, reported after the job queue drains.
     JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> *rejections;
@@ -72,14 +73,18 @@ struct js_realm {
     js_shard *shard;
     js_program *program;
     shard_program *sp;
-    shard_program *runtime_sp;
     void *host;
     bool broken;
     JS::PersistentRootedObject global;
     JS::PersistentRootedObject dispatcher;
     // Module objects by index: [0, n) the program's, [n, n + r) the runtime's.
     JS::PersistentRootedObject modules; // a JS array
-    js_realm(JSContext *cx) : global(cx), dispatcher(cx), modules(cx) {}
+    // Runtime modules evaluated so far, by file name → namespace (ops.loadModule's cache).
+    JS::PersistentRootedObject namespaces;
+    // Globals created on first access: name → [runtime file, export name] (see globals.js).
+    JS::PersistentRootedObject lazy_globals;
+    js_realm(JSContext *cx)
+        : global(cx), dispatcher(cx), modules(cx), namespaces(cx), lazy_globals(cx) {}
 };
 
 extern js_program *g_runtime_program;
@@ -91,12 +96,15 @@ char *dup_cstr(const char *s);
 
 // program.cpp
 shard_program *shard_program_get(js_shard *s, js_program *p);
+JS::Stencil *shard_program_stencil(js_shard *s, shard_program *sp, size_t i);
 void shard_program_release(js_shard *s, shard_program *sp);
 int runtime_module_index(const char *name);
 js_program *program_compile_runtime(js_shard *s, js_error *err);
-bool module_instantiate_all(JSContext *cx, js_realm *r);
+bool realm_prepare_modules(JSContext *cx, js_realm *r);
+JSObject *realm_module(JSContext *cx, js_realm *r, size_t index);
 
 // realm.cpp
+JSObject *load_runtime_module(JSContext *cx, js_realm *r, const char *file, bool load);
 JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request);
 js_realm *realm_of_global(JSObject *global);
 void realm_mark_broken(js_realm *r, const char *reason);

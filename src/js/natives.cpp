@@ -219,7 +219,53 @@ static bool native_non_index_keys(JSContext *cx, unsigned argc, JS::Value *vp) {
     return true;
 }
 
+// loadModule(file) → the namespace of runtime module `file`, evaluated on first use;
+// loadedModule(file) → the namespace if it was loaded already, else null.
+static bool load_module_common(JSContext *cx, unsigned argc, JS::Value *vp, bool load) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    js_realm *r = realm_of_global(JS::CurrentGlobalOrNull(cx));
+    if (!r || !args.get(0).isString()) {
+        JS_ReportErrorASCII(cx, "loadModule: expected a runtime file name");
+        return false;
+    }
+    JS::UniqueChars file = JS_EncodeStringToUTF8(cx, JS::RootedString(cx, args[0].toString()));
+    if (!file) return false;
+    JSObject *ns = load_runtime_module(cx, r, file.get(), load);
+    if (!ns) {
+        if (JS_IsExceptionPending(cx) || load) return false;
+        args.rval().setNull();
+        return true;
+    }
+    args.rval().setObject(*ns);
+    return true;
+}
+
+static bool native_load_module(JSContext *cx, unsigned argc, JS::Value *vp) {
+    return load_module_common(cx, argc, vp, true);
+}
+
+static bool native_loaded_module(JSContext *cx, unsigned argc, JS::Value *vp) {
+    return load_module_common(cx, argc, vp, false);
+}
+
+// defineLazyGlobals({ name: [file, exportName], ... }) — globals created from a runtime
+// module's export the first time code touches them (see global_resolve in realm.cpp).
+static bool native_define_lazy_globals(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    js_realm *r = realm_of_global(JS::CurrentGlobalOrNull(cx));
+    if (!r || !args.get(0).isObject()) {
+        JS_ReportErrorASCII(cx, "defineLazyGlobals: expected a table");
+        return false;
+    }
+    r->lazy_globals = &args[0].toObject();
+    args.rval().setUndefined();
+    return true;
+}
+
 static const JSFunctionSpec kNativeOps[] = {
+    JS_FN("loadModule", native_load_module, 1, 0),
+    JS_FN("loadedModule", native_loaded_module, 1, 0),
+    JS_FN("defineLazyGlobals", native_define_lazy_globals, 1, 0),
     JS_FN("moduleData", native_module_data, 1, 0),
     JS_FN("structuredClone", native_structured_clone, 2, 0),
     JS_FN("serialize", native_serialize, 1, 0),

@@ -183,14 +183,15 @@ static int add_module(js_program *p, js_module_source &src) {
 static int resolve_import(graph_builder &g, size_t from, const requested_import &imp) {
     js_module_record &m = g.p->modules[from];
     if (!g.p->is_runtime) {
-        for (const auto &pm : kPlatformModules)
-            if (imp.specifier == pm.specifier) return -runtime_module_index(pm.file) - 1;
-    }
-    if (imp.specifier == kModuleDataSpecifier) {
-        if (m.may_import_internal) {
-            int idx = g.p->is_runtime ? find_module(g.p, std::string("hearth:") + kModuleDataFile)
-                                      : runtime_module_index(kModuleDataFile);
-            return g.p->is_runtime ? idx : -idx - 1;
+        for (const auto &pm : kPlatformModules) {
+            if (imp.specifier != pm.specifier) continue;
+            int idx = runtime_module_index(pm.file);
+            if (idx < 0) break; /* a runtime without it: report as unresolvable below */
+            return -idx - 1;
+        }
+        if (imp.specifier == kModuleDataSpecifier && m.may_import_internal) {
+            int idx = runtime_module_index(kModuleDataFile);
+            if (idx >= 0) return -idx - 1;
         }
     }
     js_module_source src = {};
@@ -258,11 +259,14 @@ js_program *program_compile_runtime(js_shard *s, js_error *err) {
     js_module_source main = {};
     char msg[256];
     bool ok = runtime_loader(nullptr, nullptr, "main.js", &main, msg, sizeof msg) == 0;
-    if (ok) add_module(p, main);
-    // The module-data helper is reached only through wrappers, never from main.js.
-    js_module_source md = {};
-    if (ok) ok = runtime_loader(nullptr, nullptr, kModuleDataFile, &md, msg, sizeof msg) == 0;
-    if (ok) add_module(p, md);
+    if (ok) add_module(p, main); // index 0: the runtime's entry
+    // Every other file too: many are loaded only on first use (ops.loadModule, lazy globals)
+    // and so are not reachable through static imports.
+    for (const struct embedded_file *f = runtime_files; ok && f->name; f++) {
+        js_module_source src = {};
+        ok = runtime_loader(nullptr, nullptr, f->name, &src, msg, sizeof msg) == 0;
+        if (ok) add_module(p, src);
+    }
     if (!ok) set_error(err, "Error", msg, "", 0, 0);
     if (ok) ok = build_graph(g);
     if (!ok) {
@@ -295,14 +299,11 @@ extern "C" js_program *js_program_compile(js_shard *s, const char *main, js_modu
         probe.host = nullptr;
         probe.broken = false;
         probe.sp = nullptr;
-        probe.runtime_sp = nullptr;
-        ok = realm_create_global(s, &probe) && module_instantiate_all(s->cx, &probe);
+        ok = realm_create_global(s, &probe) && realm_prepare_modules(s->cx, &probe);
         if (ok) {
             JSAutoRealm ar(s->cx, probe.global);
-            JS::RootedValue main_mod(s->cx);
-            ok = JS_GetElement(s->cx, probe.modules, 0, &main_mod);
-            JS::RootedObject mod(s->cx, main_mod.isObject() ? &main_mod.toObject() : nullptr);
-            ok = ok && mod && JS::ModuleInstantiate(s->cx, mod);
+            JS::RootedObject mod(s->cx, realm_module(s->cx, &probe, 0));
+            ok = mod && JS::ModuleInstantiate(s->cx, mod);
             if (!ok) {
                 error_from_pending(s->cx, err);
                 if (err->file) {
@@ -315,7 +316,6 @@ extern "C" js_program *js_program_compile(js_shard *s, const char *main, js_modu
             error_from_pending(s->cx, err);
         }
         if (probe.sp) shard_program_release(s, probe.sp);
-        if (probe.runtime_sp) shard_program_release(s, probe.runtime_sp);
     }
     if (!ok) {
         js_program_unref(p);
@@ -339,33 +339,37 @@ extern "C" const char *js_program_module_name(const js_program *p, size_t i) {
     return i < p->modules.size() ? p->modules[i].name.c_str() : nullptr;
 }
 
-// Decodes the program's stencils for this shard (once; realms of the program share them).
+// The program's stencils for this shard, decoded on first use and shared by the shard's realms
+// of the program.
 shard_program *shard_program_get(js_shard *s, js_program *p) {
     auto it = s->programs.find(p);
     if (it != s->programs.end()) {
         it->second->realms++;
         return it->second;
     }
-    JSContext *cx = s->cx;
     shard_program *sp = new shard_program();
     sp->program = js_program_ref(p);
     sp->realms = 1;
-    for (auto &m : p->modules) {
-        JS::DecodeOptions dopts;
-        // The XDR bytes live as long as the program, which outlives this entry.
-        dopts.borrowBuffer = true;
-        JS::TranscodeRange range(m.xdr.begin(), m.xdr.length());
-        JS::Stencil *stencil = nullptr;
-        if (JS::DecodeStencil(cx, dopts, range, &stencil) != JS::TranscodeResult::Ok || !stencil) {
-            sp->realms = 0;
-            shard_program_release(s, sp);
-            if (!JS_IsExceptionPending(cx)) JS_ReportErrorASCII(cx, "could not decode module %s", m.name.c_str());
-            return nullptr;
-        }
-        sp->stencils.emplace_back(already_AddRefed<JS::Stencil>(stencil));
-    }
+    sp->stencils.resize(p->modules.size());
     s->programs[p] = sp;
     return sp;
+}
+
+JS::Stencil *shard_program_stencil(js_shard *s, shard_program *sp, size_t i) {
+    if (sp->stencils[i]) return sp->stencils[i].get();
+    js_module_record &m = sp->program->modules[i];
+    JS::DecodeOptions dopts;
+    // The XDR bytes live as long as the program, which outlives this entry.
+    dopts.borrowBuffer = true;
+    JS::TranscodeRange range(m.xdr.begin(), m.xdr.length());
+    JS::Stencil *stencil = nullptr;
+    if (JS::DecodeStencil(s->cx, dopts, range, &stencil) != JS::TranscodeResult::Ok || !stencil) {
+        if (!JS_IsExceptionPending(s->cx))
+            JS_ReportErrorASCII(s->cx, "could not decode module %s", m.name.c_str());
+        return nullptr;
+    }
+    sp->stencils[i] = already_AddRefed<JS::Stencil>(stencil);
+    return stencil;
 }
 
 void shard_program_release(js_shard *s, shard_program *sp) {
@@ -377,29 +381,42 @@ void shard_program_release(js_shard *s, shard_program *sp) {
     delete sp;
 }
 
-// Instantiates every module of the runtime and of the realm's program into the realm's global
-// (not yet linked), recording them in r->modules by index.
-bool module_instantiate_all(JSContext *cx, js_realm *r) {
+// Prepares a realm's module table: nothing is instantiated until it is needed (an import
+// being linked, or ops.loadModule), because most of the runtime goes unused by most Workers.
+bool realm_prepare_modules(JSContext *cx, js_realm *r) {
     js_shard *s = r->shard;
-    r->runtime_sp = shard_program_get(s, g_runtime_program);
-    if (!r->runtime_sp) return false;
-    r->sp = r->program->is_runtime ? nullptr : shard_program_get(s, r->program);
-    if (!r->program->is_runtime && !r->sp) return false;
+    if (!r->program->is_runtime) {
+        r->sp = shard_program_get(s, r->program);
+        if (!r->sp) return false;
+    }
     JSAutoRealm ar(cx, r->global);
     size_t n = r->program->is_runtime ? 0 : r->program->modules.size();
-    size_t rn = g_runtime_program->modules.size();
-    JS::RootedObject arr(cx, JS::NewArrayObject(cx, n + rn));
+    JS::RootedObject arr(cx, JS::NewArrayObject(cx, n + g_runtime_program->modules.size()));
     if (!arr) return false;
     r->modules = arr;
-    JS::InstantiateOptions iopts;
-    JS::RootedObject mod(cx);
-    for (size_t i = 0; i < n + rn; i++) {
-        JS::Stencil *st = i < n ? r->sp->stencils[i].get() : r->runtime_sp->stencils[i - n].get();
-        mod = JS::InstantiateModuleStencil(cx, iopts, st);
-        if (!mod) return false;
-        // The private value says which module this is: index into r->modules.
-        JS::SetModulePrivate(mod, JS::Int32Value(static_cast<int32_t>(i)));
-        if (!JS_SetElement(cx, arr, static_cast<uint32_t>(i), mod)) return false;
-    }
     return true;
+}
+
+// Module `index` of the realm (program modules first, then the runtime's), instantiated from
+// its stencil on first use. Call inside the realm.
+JSObject *realm_module(JSContext *cx, js_realm *r, size_t index) {
+    JS::RootedValue v(cx);
+    if (!JS_GetElement(cx, r->modules, static_cast<uint32_t>(index), &v)) return nullptr;
+    if (v.isObject()) return &v.toObject();
+    js_shard *s = r->shard;
+    size_t n = r->program->is_runtime ? 0 : r->program->modules.size();
+    if (index >= n + g_runtime_program->modules.size()) {
+        JS_ReportErrorASCII(cx, "no module %zu", index);
+        return nullptr;
+    }
+    JS::Stencil *st = index < n ? shard_program_stencil(s, r->sp, index)
+                                : shard_program_stencil(s, s->runtime_sp, index - n);
+    if (!st) return nullptr;
+    JS::InstantiateOptions iopts;
+    JS::RootedObject mod(cx, JS::InstantiateModuleStencil(cx, iopts, st));
+    if (!mod) return nullptr;
+    // The private value says which module this is: its index in r->modules.
+    JS::SetModulePrivate(mod, JS::Int32Value(static_cast<int32_t>(index)));
+    if (!JS_SetElement(cx, r->modules, static_cast<uint32_t>(index), mod)) return nullptr;
+    return mod;
 }

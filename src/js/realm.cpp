@@ -16,8 +16,18 @@
 // Slot 0 of the global (one of the application slots) points back at the js_realm.
 static const uint32_t kRealmSlot = 0;
 
+static bool global_resolve(JSContext *cx, JS::HandleObject obj, JS::HandleId id, bool *resolvedp);
+static bool global_new_enumerate(JSContext *cx, JS::HandleObject obj,
+                                 JS::MutableHandleIdVector properties, bool enumerableOnly);
+
+// Like the engine's default global class, plus the runtime's lazily created globals.
+static const JSClassOps worker_global_ops = {
+    nullptr, nullptr, nullptr, global_new_enumerate, global_resolve,
+    nullptr, nullptr, nullptr, nullptr,              JS_GlobalObjectTraceHook,
+};
+
 static JSClass worker_global_class = {"ServiceWorkerGlobalScope", JSCLASS_GLOBAL_FLAGS,
-                                      &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
+                                      &worker_global_ops, nullptr, nullptr, nullptr};
 
 js_realm *realm_of_global(JSObject *global) {
     if (!global || JS::GetClass(global) != &worker_global_class) return nullptr;
@@ -45,7 +55,10 @@ bool realm_create_global(js_shard *s, js_realm *r) {
     r->global = global;
     JS::SetReservedSlot(global, kRealmSlot, JS::PrivateValue(r));
     JSAutoRealm ar(cx, global);
-    if (!JS::InitRealmStandardClasses(cx)) return false;
+    // Standard classes are resolved lazily by the global's class hooks, as needed.
+    JS::RootedObject namespaces(cx, JS_NewObjectWithGivenProto(cx, nullptr, nullptr));
+    if (!namespaces) return false;
+    r->namespaces = namespaces;
     if (!define_ops_object(cx, global)) return false;
     JS_FireOnNewGlobalObject(cx, global);
     return true;
@@ -75,10 +88,7 @@ JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing,
         else
             index = dep.second >= 0 ? static_cast<size_t>(dep.second)
                                     : n + static_cast<size_t>(-dep.second - 1);
-        JS::RootedValue mod(cx);
-        if (!JS_GetElement(cx, r->modules, static_cast<uint32_t>(index), &mod)) return nullptr;
-        if (mod.isObject()) return &mod.toObject();
-        break;
+        return realm_module(cx, r, index);
     }
     JS_ReportErrorUTF8(cx, "Cannot find module \"%s\" imported from %s", spec.get(),
                        m.name.c_str());
@@ -86,14 +96,83 @@ JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing,
 }
 
 static bool get_module(JSContext *cx, js_realm *r, size_t index, JS::MutableHandleObject out) {
-    JS::RootedValue v(cx);
-    if (!JS_GetElement(cx, r->modules, static_cast<uint32_t>(index), &v)) return false;
-    if (!v.isObject()) {
-        JS_ReportErrorASCII(cx, "missing module");
-        return false;
+    out.set(realm_module(cx, r, index));
+    return out != nullptr;
+}
+
+// The namespace of runtime module `file` ("streams.js"), linking and evaluating it on first
+// use when `load` is set; null (no exception) when it is not loaded and `load` is not set.
+JSObject *load_runtime_module(JSContext *cx, js_realm *r, const char *file, bool load) {
+    JS::RootedValue cached(cx);
+    if (!JS_GetProperty(cx, r->namespaces, file, &cached)) return nullptr;
+    if (cached.isObject()) return &cached.toObject();
+    if (!load) return nullptr;
+    int k = runtime_module_index(file);
+    if (k < 0) {
+        JS_ReportErrorASCII(cx, "no runtime module %s", file);
+        return nullptr;
     }
-    out.set(&v.toObject());
+    size_t n = r->program->is_runtime ? 0 : r->program->modules.size();
+    JS::RootedObject mod(cx, realm_module(cx, r, n + static_cast<size_t>(k)));
+    JS::RootedValue rval(cx);
+    if (!mod || !JS::ModuleInstantiate(cx, mod) || !JS::ModuleEvaluate(cx, mod, &rval)) return nullptr;
+    // Runtime modules never await at top level, so their evaluation has settled already.
+    if (rval.isObject()) {
+        JS::RootedObject promise(cx, &rval.toObject());
+        if (JS::IsPromiseObject(promise) && JS::GetPromiseState(promise) == JS::PromiseState::Rejected) {
+            JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
+            (void)JS::SetAnyPromiseIsHandled(cx, promise);
+            JS_SetPendingException(cx, reason);
+            return nullptr;
+        }
+    }
+    JS::RootedObject ns(cx, JS::GetModuleNamespace(cx, mod));
+    if (!ns) return nullptr;
+    JS::RootedValue v(cx, JS::ObjectValue(*ns));
+    if (!JS_SetProperty(cx, r->namespaces, file, v)) return nullptr;
+    return ns;
+}
+
+static bool global_resolve(JSContext *cx, JS::HandleObject obj, JS::HandleId id, bool *resolvedp) {
+    if (!JS_ResolveStandardClass(cx, obj, id, resolvedp)) return false;
+    if (*resolvedp || !id.isString()) return true;
+    js_realm *r = realm_of_global(obj);
+    if (!r || !r->lazy_globals) return true;
+    JS::RootedValue entry(cx);
+    if (!JS_GetPropertyById(cx, r->lazy_globals, id, &entry)) return false;
+    if (!entry.isObject()) return true;
+    // Resolved once: afterwards the global is an ordinary property (which code may delete).
+    JS::ObjectOpResult ignored;
+    if (!JS_DeletePropertyById(cx, r->lazy_globals, id, ignored)) return false;
+    JS::RootedObject pair(cx, &entry.toObject());
+    JS::RootedValue file(cx), name(cx);
+    if (!JS_GetElement(cx, pair, 0, &file) || !JS_GetElement(cx, pair, 1, &name) ||
+        !file.isString() || !name.isString())
+        return true;
+    JS::UniqueChars file_chars = JS_EncodeStringToUTF8(cx, JS::RootedString(cx, file.toString()));
+    if (!file_chars) return false;
+    JS::RootedObject ns(cx, load_runtime_module(cx, r, file_chars.get(), true));
+    if (!ns) return false;
+    JS::RootedId export_id(cx);
+    JS::RootedValue value(cx);
+    if (!JS_StringToId(cx, JS::RootedString(cx, name.toString()), &export_id) ||
+        !JS_GetPropertyById(cx, ns, export_id, &value))
+        return false;
+    // As WebIDL interfaces: writable, configurable, not enumerable.
+    if (!JS_DefinePropertyById(cx, obj, id, value, 0)) return false;
+    *resolvedp = true;
     return true;
+}
+
+static bool global_new_enumerate(JSContext *cx, JS::HandleObject obj,
+                                 JS::MutableHandleIdVector properties, bool enumerableOnly) {
+    if (!JS_NewEnumerateStandardClasses(cx, obj, properties, enumerableOnly)) return false;
+    js_realm *r = realm_of_global(obj);
+    if (enumerableOnly || !r || !r->lazy_globals) return true;
+    // Lazy globals are not enumerable, but getOwnPropertyNames lists them.
+    JS::RootedIdVector ids(cx);
+    if (!js::GetPropertyKeys(cx, r->lazy_globals, JSITER_OWNONLY, &ids)) return false;
+    return properties.appendAll(ids);
 }
 
 // Links and evaluates a module, running jobs until its evaluation promise settles.
@@ -160,13 +239,12 @@ extern "C" js_realm *js_realm_new(js_shard *s, js_program *p, const js_realm_con
     r->host = cfg->host;
     r->broken = false;
     r->sp = nullptr;
-    r->runtime_sp = nullptr;
     s->realms.push_back(r);
 
     uint64_t saved_async = s->async_id;
     s->async_id = 0;
     s->terminated_reason = nullptr;
-    bool ok = realm_create_global(s, r) && module_instantiate_all(cx, r);
+    bool ok = realm_create_global(s, r) && realm_prepare_modules(cx, r);
     if (!ok) {
         error_from_pending(cx, err);
         s->async_id = saved_async;
@@ -237,7 +315,6 @@ extern "C" void js_realm_free(js_realm *r) {
     }
     if (s->running == r) s->running = nullptr;
     if (r->sp) shard_program_release(s, r->sp);
-    if (r->runtime_sp) shard_program_release(s, r->runtime_sp);
     js_program_unref(r->program);
     delete r;
 }

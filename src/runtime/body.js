@@ -7,17 +7,27 @@
 // JavaScript (C writes the string to the socket as UTF-8) and never builds a stream unless
 // the Worker asks for `.body`.
 import ops from "./ops.js";
-import { isURLSearchParams, serializeURLSearchParams } from "./url_search_params.js";
-import {
-  fixedLengthOf,
-  isDisturbed,
-  isLocked,
-  isReadableStream,
-  readAllBytes,
-  readableStreamFromBytes,
-  teeReadableStream,
-  tryTakeBufferedChunks,
-} from "./streams.js";
+
+// Streams and URLSearchParams are loaded on first use (see globals.js). Until a module is
+// loaded, no value can be one of its objects, which makes the checks below free.
+let streams = null;
+function streamsIfLoaded() {
+  return (streams ??= ops.loadedModule("streams_setup.js"));
+}
+function loadStreams() {
+  return (streams ??= ops.loadModule("streams_setup.js"));
+}
+let searchParams = null;
+function searchParamsIfLoaded() {
+  return (searchParams ??= ops.loadedModule("url_search_params.js"));
+}
+
+function isReadableStream(v) {
+  const s = streamsIfLoaded();
+  return s !== null && typeof v === "object" && v !== null && s.isReadableStream(v);
+}
+const isDisturbed = (s) => loadStreams().isDisturbed(s);
+const isLocked = (s) => loadStreams().isLocked(s);
 
 const USED_MESSAGE = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
@@ -47,8 +57,9 @@ export function extractBody(init) {
     }
     return new BodyState(init, null);
   }
-  if (isURLSearchParams(init)) {
-    return new BodyState(serializeURLSearchParams(init), "application/x-www-form-urlencoded;charset=UTF-8");
+  const usp = searchParamsIfLoaded();
+  if (usp !== null && usp.isURLSearchParams(init)) {
+    return new BodyState(usp.serializeURLSearchParams(init), "application/x-www-form-urlencoded;charset=UTF-8");
   }
   // Other objects convert to a string, as the union's USVString member says.
   return new BodyState(String(init), "text/plain;charset=UTF-8");
@@ -72,7 +83,7 @@ function consume(state) {
   state.used = true;
   if (isReadableStream(s)) {
     if (isLocked(s)) throw new TypeError("The body's ReadableStream is locked to a reader.");
-    return readAllBytes(s);
+    return loadStreams().readAllBytes(s);
   }
   return s;
 }
@@ -109,6 +120,7 @@ export function bodyArrayBuffer(state) {
 export function bodyStream(state) {
   const s = state.source;
   if (s === null || isReadableStream(s)) return s;
+  const { readableStreamFromBytes } = loadStreams();
   if (state.used) {
     // Read already through text() & co.: an empty, disturbed-looking stream.
     const stream = readableStreamFromBytes(new Uint8Array(0));
@@ -126,7 +138,7 @@ export function cloneBodyState(state) {
   const s = state.source;
   if (isReadableStream(s)) {
     if (isLocked(s)) throw new TypeError("Cannot clone a body whose ReadableStream is locked.");
-    const [mine, theirs] = teeReadableStream(s);
+    const [mine, theirs] = loadStreams().teeReadableStream(s);
     state.source = mine;
     return new BodyState(theirs, state.contentType);
   }
@@ -143,6 +155,7 @@ export function bodyForWire(state) {
   if (!isReadableStream(s)) return { body: s, stream: null, length: -1 };
   if (isLocked(s)) throw new TypeError("The response body's ReadableStream is locked to a reader.");
   // Everything already queued (e.g. a stream made from bytes): send it in one piece.
+  const { tryTakeBufferedChunks, fixedLengthOf } = loadStreams();
   const chunks = tryTakeBufferedChunks(s);
   if (chunks !== null) {
     if (chunks.length === 1) return { body: chunks[0], stream: null, length: -1 };

@@ -1,8 +1,27 @@
 // console: formats arguments like Node's util.format (inspect.js) and hands the text to C,
 // which writes it (dev) and, later, records it in the invocation's trace.
 import ops from "./ops.js";
-import { formatLogArgs, inspect } from "./inspect.js";
 import { withoutRuntimeFrames } from "./errors.js";
+import {
+  formatLogArgs,
+  inspect,
+  setNonIndexKeysInspector,
+  setPromiseStateInspector,
+  setProxyInspector,
+  setStackFilter,
+} from "./inspect.js";
+
+// What inspect() cannot see from JavaScript comes from native ops.
+setPromiseStateInspector((p) => {
+  const s = ops.promiseState(p);
+  return s === null ? undefined : { state: s[0], value: s[1] };
+});
+setProxyInspector((v) => {
+  const parts = ops.proxyParts(v);
+  return parts === null ? undefined : { target: parts[0], handler: parts[1] };
+});
+setNonIndexKeysInspector((obj, includeNonEnumerable) => ops.nonIndexKeys(obj, includeNonEnumerable));
+setStackFilter(withoutRuntimeFrames);
 
 const counts = new Map();
 const timersByLabel = new Map();

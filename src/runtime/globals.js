@@ -1,39 +1,50 @@
 // Installs the Web APIs on the Worker's global object. Like WebIDL interfaces, they are
 // writable, configurable and not enumerable.
+//
+// Only what every request needs is loaded with the realm. The rest is "lazy": the global
+// exists (getOwnPropertyNames lists it) but its module is evaluated the first time code
+// touches it — most Workers use a small part of the platform, and every module evaluated
+// costs memory in every realm of every Worker.
 import ops from "./ops.js";
-import { console } from "./console.js";
-import { Crypto, SubtleCrypto, crypto } from "./crypto.js";
-import { DOMException, withoutRuntimeFrames } from "./errors.js";
-import { TextDecoder, TextEncoder, atob, btoa } from "./encoding.js";
+import { DOMException } from "./errors.js";
 import { Headers } from "./headers.js";
-import { setNonIndexKeysInspector, setPromiseStateInspector, setProxyInspector, setStackFilter } from "./inspect.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { clearInterval, clearTimeout, queueMicrotask, setInterval, setTimeout } from "./timers.js";
-import { URL } from "./url.js";
-import { URLSearchParams } from "./url_search_params.js";
 import { ExecutionContext } from "./invocation.js";
-import {
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  FixedLengthStream,
-  IdentityTransformStream,
-  ReadableByteStreamController,
-  ReadableStream,
-  ReadableStreamBYOBReader,
-  ReadableStreamBYOBRequest,
-  ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
-  TransformStream,
-  TransformStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultController,
-  WritableStreamDefaultWriter,
-  setArrayBufferTransfer,
-} from "./streams.js";
-// "cloudflare:workers" resolves to workers.js only if it is part of the runtime's module graph,
-// which holds just what main.js reaches.
-import "./workers.js";
+
+// name → [runtime module, export]
+const LAZY_GLOBALS = {
+  console: ["console.js", "console"],
+  crypto: ["crypto.js", "crypto"],
+  Crypto: ["crypto.js", "Crypto"],
+  SubtleCrypto: ["crypto.js", "SubtleCrypto"],
+  TextEncoder: ["encoding.js", "TextEncoder"],
+  TextDecoder: ["encoding.js", "TextDecoder"],
+  atob: ["encoding.js", "atob"],
+  btoa: ["encoding.js", "btoa"],
+  URL: ["url.js", "URL"],
+  URLSearchParams: ["url_search_params.js", "URLSearchParams"],
+};
+for (const name of [
+  "ReadableStream",
+  "ReadableStreamDefaultReader",
+  "ReadableStreamBYOBReader",
+  "ReadableStreamDefaultController",
+  "ReadableByteStreamController",
+  "ReadableStreamBYOBRequest",
+  "WritableStream",
+  "WritableStreamDefaultWriter",
+  "WritableStreamDefaultController",
+  "TransformStream",
+  "TransformStreamDefaultController",
+  "ByteLengthQueuingStrategy",
+  "CountQueuingStrategy",
+  "IdentityTransformStream",
+  "FixedLengthStream",
+]) {
+  LAZY_GLOBALS[name] = ["streams_setup.js", name];
+}
 
 function structuredClone(value, options = undefined) {
   if (arguments.length < 1) {
@@ -80,20 +91,10 @@ class Navigator {
 const navigator = new Navigator();
 
 const globals = {
-  console,
-  crypto,
-  Crypto,
-  SubtleCrypto,
   DOMException,
-  TextEncoder,
-  TextDecoder,
-  atob,
-  btoa,
   Headers,
   Request,
   Response,
-  URL,
-  URLSearchParams,
   setTimeout,
   setInterval,
   clearTimeout,
@@ -103,21 +104,6 @@ const globals = {
   navigator,
   Navigator,
   ExecutionContext,
-  ReadableStream,
-  ReadableStreamDefaultReader,
-  ReadableStreamBYOBReader,
-  ReadableStreamDefaultController,
-  ReadableByteStreamController,
-  ReadableStreamBYOBRequest,
-  WritableStream,
-  WritableStreamDefaultWriter,
-  WritableStreamDefaultController,
-  TransformStream,
-  TransformStreamDefaultController,
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  IdentityTransformStream,
-  FixedLengthStream,
 };
 
 for (const [name, value] of Object.entries(globals)) {
@@ -125,14 +111,6 @@ for (const [name, value] of Object.entries(globals)) {
 }
 Object.defineProperty(globalThis, "self", { value: globalThis, writable: true, enumerable: false, configurable: true });
 
-setPromiseStateInspector((p) => {
-  const s = ops.promiseState(p);
-  return s === null ? undefined : { state: s[0], value: s[1] };
-});
-setProxyInspector((v) => {
-  const parts = ops.proxyParts(v);
-  return parts === null ? undefined : { target: parts[0], handler: parts[1] };
-});
-setNonIndexKeysInspector((obj, includeNonEnumerable) => ops.nonIndexKeys(obj, includeNonEnumerable));
-setStackFilter(withoutRuntimeFrames);
-setArrayBufferTransfer((buffer) => ops.transferArrayBuffer(buffer));
+const lazy = Object.create(null);
+for (const [name, entry] of Object.entries(LAZY_GLOBALS)) lazy[name] = entry;
+ops.defineLazyGlobals(lazy);

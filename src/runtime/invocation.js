@@ -6,7 +6,6 @@ import { newIncomingRequest } from "./request.js";
 import { Response, responseForWire } from "./response.js";
 import { formatError } from "./errors.js";
 import { forgetInvocationTimers } from "./timers.js";
-import { acquireBodyReader } from "./streams.js";
 
 // Queued output above which a streamed body waits for the socket to drain.
 const STREAM_HIGH_WATER = 256 * 1024;
@@ -34,7 +33,7 @@ async function streamOut(state, wire) {
   const id = state.id;
   let reader;
   try {
-    reader = acquireBodyReader(wire.stream);
+    reader = ops.loadModule("streams_setup.js").acquireBodyReader(wire.stream);
   } catch (err) {
     ops.respondAbort(id);
     ops.reportException(id, formatError(err));

@@ -1,7 +1,7 @@
 // Request (Fetch Standard, as the Workers runtime exposes it).
 import { BodyState, extractBody, cloneBodyState, installBodyMethods, isBodyUsed } from "./body.js";
 import { Headers, headersFromFlatList, cloneHeaders, headersGetLower, isHeaders } from "./headers.js";
-import { URL } from "./url.js";
+import ops from "./ops.js";
 
 const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
@@ -50,16 +50,13 @@ export class Request {
       this.#redirect = requestState(input).redirect;
       this.#cf = requestState(input).cf;
     } else {
-      let parsed;
-      try {
-        parsed = new URL(String(input));
-      } catch {
-        throw new TypeError(`Invalid URL: ${String(input)}`);
-      }
-      if (parsed.username || parsed.password) {
+      // [href, protocol, username, password, ...] (see src/webapi/url_ops.c)
+      const parsed = ops.urlParse(String(input), null);
+      if (parsed === null) throw new TypeError(`Invalid URL: ${String(input)}`);
+      if (parsed[2] || parsed[3]) {
         throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${String(input)}`);
       }
-      this.#url = parsed.href;
+      this.#url = parsed[0];
     }
     if (opts.method !== undefined) this.#method = normalizeMethod(opts.method);
     if (opts.redirect !== undefined) {

@@ -2,7 +2,7 @@
 // respond op sends.
 import { extractBody, cloneBodyState, bodyForWire, installBodyMethods } from "./body.js";
 import { Headers, cloneHeaders, headersGetLower, headersToFlatList, setHeadersGuard } from "./headers.js";
-import { URL } from "./url.js";
+import ops from "./ops.js";
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -63,17 +63,15 @@ export class Response {
   }
 
   static redirect(url, status = 302) {
-    let parsed;
-    try {
-      parsed = new URL(String(url));
-    } catch {
+    const parsed = ops.urlParse(String(url), null);
+    if (parsed === null) {
       throw new TypeError(`Failed to execute 'redirect' on 'Response': Invalid URL: ${String(url)}`);
     }
     const code = Number(status);
     if (!REDIRECT_STATUSES.has(code)) {
       throw new RangeError(`Failed to execute 'redirect' on 'Response': Invalid status code ${status}`);
     }
-    const response = new Response(null, { status: code, headers: { location: parsed.href } });
+    const response = new Response(null, { status: code, headers: { location: parsed[0] } });
     setHeadersGuard(response.headers, "immutable");
     return response;
   }

@@ -148,3 +148,7 @@ test("WorkerEntrypoint: this.ctx.waitUntil keeps work going after the response",
   assert.equal(await res.text(), "ok");
   await server.waitFor(/entrypoint-waituntil-done/);
 });
+
+test("WorkerEntrypoint: fetch() is called with the request only (env and ctx are on this)", async () => {
+  assert.deepEqual(await json("/args"), { argCount: 1 });
+});

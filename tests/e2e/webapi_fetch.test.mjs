@@ -391,6 +391,19 @@ function routes() {
         badInit: caught(() => new Headers("string")),
       };
     },
+    "/headers/no-forbidden-names": () => {
+      // Workers has no "forbidden header names": a Worker proxies Cookie, Host, etc.
+      const q = new Request(U, { headers: { Host: "h.example", Cookie: "a=1", Origin: "o", "Content-Length": "5" } });
+      q.headers.set("Set-Cookie", "s=1");
+      const r = new Response("x");
+      r.headers.set("Set-Cookie", "t=2");
+      return { request: headersOf(q.headers), response: r.headers.get("set-cookie") };
+    },
+    "/body/usvstring": async () => ({
+      response: await new Response("a\ud800b\udc00").text(),
+      request: await new Request(U, { method: "POST", body: "\udfffz" }).text(),
+    }),
+    "/body/usvstring-wire": () => new Response("a\ud800b\udc00"),
     "/headers/invalid": () => {
       const h = new Headers();
       return {
@@ -882,6 +895,19 @@ test("Headers: constructed from an object, pairs, another Headers and a Map", as
   assert.deepEqual(r.fromMap, [["m", "v"]]);
   assertThrew(r.badPair, typeError(), "a pair with one item");
   assertThrew(r.badInit, typeError(), "a string init");
+});
+
+test("Headers: no forbidden header names (Cookie, Host, Set-Cookie can be set)", async () => {
+  assert.deepEqual(await json("/headers/no-forbidden-names"), {
+    request: [["content-length", "5"], ["cookie", "a=1"], ["host", "h.example"], ["origin", "o"], ["set-cookie", "s=1"]],
+    response: "t=2",
+  });
+});
+
+test("string bodies are USVStrings: lone surrogates become U+FFFD", async () => {
+  const wire = Buffer.from(await (await server.fetch("/body/usvstring-wire")).arrayBuffer());
+  assert.deepEqual(wire, Buffer.from("a\ufffdb\ufffd"), "on the wire");
+  assert.deepEqual(await json("/body/usvstring"), { response: "a\ufffdb\ufffd", request: "\ufffdz" }, "read back with text()");
 });
 
 test("Headers: invalid names and values throw TypeError", async () => {
