@@ -102,6 +102,30 @@ static void rejection_tracker(JSContext *cx, bool muted, JS::HandleObject promis
     }
 }
 
+// Helper threads hand finished work (WebAssembly compilation for promises, ...) to the shard's
+// thread through here; the host wakes its loop and calls js_shard_run_tasks.
+static bool dispatch_to_event_loop(void *closure, JS::Dispatchable *task) {
+    js_shard *s = static_cast<js_shard *>(closure);
+    {
+        std::lock_guard<std::mutex> guard(s->tasks_lock);
+        s->tasks.push_back(task);
+    }
+    if (s->cb.wake) s->cb.wake(s->opts.host);
+    return true;
+}
+
+extern "C" void js_shard_run_tasks(js_shard *s) {
+    std::vector<JS::Dispatchable *> tasks;
+    {
+        std::lock_guard<std::mutex> guard(s->tasks_lock);
+        tasks.swap(s->tasks);
+    }
+    for (JS::Dispatchable *task : tasks) task->run(s->cx, JS::Dispatchable::NotShuttingDown);
+    shard_run_jobs(s);
+    shard_report_rejections(s);
+    s->terminated_reason = nullptr;
+}
+
 // Runs every queued job, including those queued by jobs. Returns false if the shard was
 // interrupted (the remaining jobs are dropped with the realm that owns them).
 bool shard_run_jobs(js_shard *s) {
@@ -234,10 +258,12 @@ js_shard *js_shard_new(const js_shard_options *opts) {
     // Workers code (and the tools around it) expect V8's "    at fn (file:line:col)" stacks.
     js::SetStackFormat(cx, js::StackFormat::V8);
     JS::SetModuleResolveHook(JS_GetRuntime(cx), module_resolve_hook);
+    JS::SetModuleDynamicImportHook(JS_GetRuntime(cx), module_dynamic_import_hook);
     s->rejections =
         new JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>>(cx);
     JS::SetPromiseRejectionTrackerCallback(cx, rejection_tracker, s);
     JS_SetGCCallback(cx, gc_callback, s);
+    JS::InitDispatchToEventLoop(cx, dispatch_to_event_loop, s);
 
     JS::RealmOptions options;
     JS::RootedObject global(cx, JS_NewGlobalObject(cx, &scratch_global_class, nullptr,
@@ -250,6 +276,10 @@ js_shard *js_shard_new(const js_shard_options *opts) {
 
 void js_shard_free(js_shard *s) {
     if (!s) return;
+    // Cancel background tasks, then release those that finished but never ran.
+    JS::ShutdownAsyncTasks(s->cx);
+    for (JS::Dispatchable *task : s->tasks) task->run(s->cx, JS::Dispatchable::ShuttingDown);
+    s->tasks.clear();
     while (!s->realms.empty()) js_realm_free(s->realms.back());
     if (s->runtime_sp) shard_program_release(s, s->runtime_sp);
     s->runtime_sp = nullptr;

@@ -170,6 +170,10 @@ typedef struct js_shard_callbacks {
     /* An exception nobody caught (a rejected promise with no handler after the job queue
      * drained, or an error thrown from a job) in the given async context. */
     void (*uncaught)(void *host, js_realm *realm, uint64_t async_id, const js_error *err);
+    /* The engine finished work on a helper thread (e.g. compiling WebAssembly for a promise):
+     * the host must call js_shard_run_tasks on the shard's thread soon. Called from any
+     * thread. */
+    void (*wake)(void *host);
 } js_shard_callbacks;
 
 typedef struct js_shard_options {
@@ -194,6 +198,10 @@ void js_shard_interrupt(js_shard *s, const char *reason);
 /* Runs pending promise jobs until none are left. Dispatch does this itself; the host calls it
  * after resolving things from C outside a dispatch. */
 void js_shard_drain(js_shard *s);
+
+/* Runs the engine's completed background tasks (see js_shard_callbacks.wake) and the promise
+ * jobs they queue. */
+void js_shard_run_tasks(js_shard *s);
 
 /* Collects garbage now (tests and idle times). */
 void js_shard_gc(js_shard *s);

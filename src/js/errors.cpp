@@ -116,7 +116,17 @@ extern "C" char *js_error_format(const js_error *err) {
         const char *first_nl = strchr(stack, '\n');
         bool has_header = strncmp(stack, "    at ", 7) != 0;
         if (has_header) stack = first_nl ? first_nl + 1 : "";
-        frames = stack;
+        // The runtime's own modules ("hearth:...") are not the Worker's code: leave them out.
+        for (const char *p = stack; *p;) {
+            const char *eol = strchr(p, '\n');
+            size_t len = eol ? static_cast<size_t>(eol - p) : strlen(p);
+            std::string frame(p, len);
+            if (frame.find("(hearth:") == std::string::npos && frame.find("at hearth:") == std::string::npos) {
+                frames += frame;
+                frames += '\n';
+            }
+            p += len + (eol ? 1 : 0);
+        }
         while (!frames.empty() && (frames.back() == '\n' || frames.back() == ' ')) frames.pop_back();
     }
     if (!frames.empty()) {

@@ -11,6 +11,7 @@
 #include <js/experimental/JSStencil.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,6 +68,9 @@ struct js_shard {
     // Promises rejected with no handler, reported after the job queue drains.
     JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> *rejections;
     std::vector<uint64_t> rejection_async_ids;
+    // Background work finished on helper threads, to run on this shard's thread.
+    std::mutex tasks_lock;
+    std::vector<JS::Dispatchable *> tasks;
 };
 
 struct js_realm {
@@ -106,6 +110,8 @@ JSObject *realm_module(JSContext *cx, js_realm *r, size_t index);
 // realm.cpp
 JSObject *load_runtime_module(JSContext *cx, js_realm *r, const char *file, bool load);
 JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request);
+bool module_dynamic_import_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request,
+                                JS::HandleObject promise);
 js_realm *realm_of_global(JSObject *global);
 void realm_mark_broken(js_realm *r, const char *reason);
 bool realm_over_memory_limit(js_shard *s, js_realm *r);

@@ -3,6 +3,7 @@
 // (module data). Everything that can be written over primitives lives in C instead.
 #include <js/ArrayBuffer.h>
 #include <js/Conversions.h>
+#include <js/Object.h>
 #include <js/Proxy.h>
 #include <jsfriendapi.h>
 #include <js/StructuredClone.h>
@@ -50,12 +51,72 @@ static bool native_module_data(JSContext *cx, unsigned argc, JS::Value *vp) {
     return true;
 }
 
+// ---- structured clone of Error objects ---------------------------------------------------
+// The HTML Standard serializes errors (name, message; we keep the stack too); SpiderMonkey 102
+// does not, so errors are written through the clone callbacks under a tag of our own.
+
+static const uint32_t kTagError = JS_SCTAG_USER_MIN + 1;
+static const char *const kErrorNames[] = {"Error",      "EvalError",   "RangeError", "ReferenceError",
+                                          "SyntaxError", "TypeError", "URIError"};
+
+static bool write_string_prop(JSContext *cx, JSStructuredCloneWriter *w, JS::HandleObject obj,
+                              const char *name) {
+    JS::RootedValue v(cx);
+    if (!JS_GetProperty(cx, obj, name, &v)) return false;
+    JS::RootedString s(cx, v.isUndefined() ? JS_GetEmptyString(cx) : JS::ToString(cx, v));
+    return s && JS_WriteString(w, s);
+}
+
+static bool clone_write(JSContext *cx, JSStructuredCloneWriter *w, JS::HandleObject obj,
+                        bool *same_process, void *closure) {
+    (void)same_process, (void)closure;
+    js::ESClass cls;
+    if (!JS::GetBuiltinClass(cx, obj, &cls)) return false;
+    if (cls != js::ESClass::Error) {
+        JS_ReportErrorASCII(cx, "The object could not be cloned.");
+        return false;
+    }
+    return JS_WriteUint32Pair(w, kTagError, 0) && write_string_prop(cx, w, obj, "name") &&
+           write_string_prop(cx, w, obj, "message") && write_string_prop(cx, w, obj, "stack");
+}
+
+static JSObject *clone_read(JSContext *cx, JSStructuredCloneReader *r,
+                            const JS::CloneDataPolicy &policy, uint32_t tag, uint32_t data,
+                            void *closure) {
+    (void)policy, (void)data, (void)closure;
+    if (tag != kTagError) {
+        JS_ReportErrorASCII(cx, "unknown structured clone tag");
+        return nullptr;
+    }
+    JS::RootedString name(cx), message(cx), stack(cx);
+    if (!JS_ReadString(r, &name) || !JS_ReadString(r, &message) || !JS_ReadString(r, &stack))
+        return nullptr;
+    // Only the standard error types survive; anything else becomes a plain Error.
+    const char *ctor_name = "Error";
+    for (const char *known : kErrorNames) {
+        bool match = false;
+        if (JS_StringEqualsAscii(cx, name, known, &match) && match) ctor_name = known;
+    }
+    JS::RootedObject global(cx, JS::CurrentGlobalOrNull(cx));
+    JS::RootedValue ctor(cx), msg(cx, JS::StringValue(message)), sv(cx, JS::StringValue(stack));
+    JS::RootedObject err(cx);
+    if (!JS_GetProperty(cx, global, ctor_name, &ctor) ||
+        !JS::Construct(cx, ctor, JS::HandleValueArray(msg), &err) ||
+        !JS_DefineProperty(cx, err, "stack", sv, JSPROP_RESOLVING))
+        return nullptr;
+    return err;
+}
+
+static const JSStructuredCloneCallbacks kCloneCallbacks = {
+    clone_read, clone_write, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+};
+
 // structuredClone(value, transferList) — same-thread clone through the engine's serializer.
 static bool native_structured_clone(JSContext *cx, unsigned argc, JS::Value *vp) {
     JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
     JS::RootedValue value(cx, args.get(0));
     JS::RootedValue transfer(cx, args.get(1));
-    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::SameProcess, nullptr, nullptr);
+    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::SameProcess, &kCloneCallbacks, nullptr);
     JS::CloneDataPolicy policy;
     if (!buf.write(cx, value, transfer, policy)) return false;
     return buf.read(cx, args.rval());
@@ -66,7 +127,7 @@ static bool native_structured_clone(JSContext *cx, unsigned argc, JS::Value *vp)
 static bool native_serialize(JSContext *cx, unsigned argc, JS::Value *vp) {
     JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
     JS::RootedValue value(cx, args.get(0));
-    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::DifferentProcess, nullptr, nullptr);
+    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::DifferentProcess, &kCloneCallbacks, nullptr);
     JS::CloneDataPolicy policy;
     if (!buf.write(cx, value, JS::UndefinedHandleValue, policy)) return false;
     const JSStructuredCloneData &data = buf.data();
@@ -109,7 +170,7 @@ static bool native_deserialize(JSContext *cx, unsigned argc, JS::Value *vp) {
     JS::CloneDataPolicy policy;
     return JS_ReadStructuredClone(cx, data, JS_STRUCTURED_CLONE_VERSION,
                                   JS::StructuredCloneScope::DifferentProcess, args.rval(), policy,
-                                  nullptr, nullptr);
+                                  &kCloneCallbacks, nullptr);
 }
 
 // transferArrayBuffer(ab) → a new ArrayBuffer owning ab's bytes; ab is detached (the spec's
@@ -262,7 +323,40 @@ static bool native_define_lazy_globals(JSContext *cx, unsigned argc, JS::Value *
     return true;
 }
 
+// withAsyncContext(id, fn) — runs fn in async context `id`: promise reactions it queues belong
+// to that invocation. For continuations of engine-internal background work (WebAssembly
+// compilation), which arrive outside any invocation.
+static bool native_with_async_context(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    js_shard *s = static_cast<js_shard *>(JS_GetContextPrivate(cx));
+    if (!args.get(0).isNumber() || !args.get(1).isObject()) {
+        JS_ReportErrorASCII(cx, "withAsyncContext: expected (id, fn)");
+        return false;
+    }
+    uint64_t saved = s->async_id;
+    s->async_id = static_cast<uint64_t>(args[0].toNumber());
+    JS::RootedValue fn(cx, args[1]);
+    bool ok = JS::Call(cx, JS::UndefinedHandleValue, fn, JS::HandleValueArray::empty(), args.rval());
+    s->async_id = saved;
+    return ok;
+}
+
+// engineWebAssembly() — the engine's own WebAssembly namespace (the runtime wraps it).
+static bool native_engine_webassembly(JSContext *cx, unsigned argc, JS::Value *vp) {
+    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
+    JS::RootedObject global(cx, JS::CurrentGlobalOrNull(cx));
+    JS::RootedId id(cx);
+    bool resolved = false;
+    if (!JS_StringToId(cx, JS::RootedString(cx, JS_AtomizeString(cx, "WebAssembly")), &id) ||
+        !JS_ResolveStandardClass(cx, global, id, &resolved) ||
+        !JS_GetPropertyById(cx, global, id, args.rval()))
+        return false;
+    return true;
+}
+
 static const JSFunctionSpec kNativeOps[] = {
+    JS_FN("withAsyncContext", native_with_async_context, 2, 0),
+    JS_FN("engineWebAssembly", native_engine_webassembly, 0, 0),
     JS_FN("loadModule", native_load_module, 1, 0),
     JS_FN("loadedModule", native_loaded_module, 1, 0),
     JS_FN("defineLazyGlobals", native_define_lazy_globals, 1, 0),

@@ -8,6 +8,7 @@
 #include <js/SourceText.h>
 #include <js/Array.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,65 @@ static bool read_imports(js_shard *s, JS::Stencil *stencil, std::vector<requeste
     return true;
 }
 
+// The string literals of `import("...")` expressions in a module's source. The engine's
+// stencil does not list dynamic imports, yet a Worker may import() its own modules (as bundlers
+// bundle literal dynamic imports), so they must be compiled in too. A small scanner that skips
+// comments, strings and template literals is enough for this; a regular expression literal
+// that contains `import(` is the one thing it can mistake, at worst compiling a module more.
+static std::vector<requested_import> scan_dynamic_imports(const std::string &src) {
+    std::vector<requested_import> out;
+    size_t i = 0, n = src.size();
+    uint32_t line = 1, col = 1;
+    auto advance = [&](size_t k) {
+        for (size_t j = 0; j < k && i < n; j++, i++) {
+            if (src[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+    };
+    while (i < n) {
+        char c = src[i];
+        if (c == '/' && i + 1 < n && src[i + 1] == '/') {
+            while (i < n && src[i] != '\n') advance(1);
+        } else if (c == '/' && i + 1 < n && src[i + 1] == '*') {
+            advance(2);
+            while (i < n && !(src[i] == '*' && i + 1 < n && src[i + 1] == '/')) advance(1);
+            advance(2);
+        } else if (c == '"' || c == '\'' || c == '`') {
+            advance(1);
+            while (i < n && src[i] != c) advance(src[i] == '\\' ? 2 : 1);
+            advance(1);
+        } else if (c == 'i' && src.compare(i, 6, "import") == 0 &&
+                   (i == 0 || !(isalnum((unsigned char)src[i - 1]) || src[i - 1] == '_' || src[i - 1] == '$' || src[i - 1] == '.'))) {
+            uint32_t at_line = line, at_col = col;
+            size_t j = i + 6;
+            while (j < n && isspace((unsigned char)src[j])) j++;
+            if (j < n && src[j] == '(') {
+                j++;
+                while (j < n && isspace((unsigned char)src[j])) j++;
+                if (j < n && (src[j] == '"' || src[j] == '\'')) {
+                    char q = src[j];
+                    size_t end = src.find(q, j + 1);
+                    if (end != std::string::npos && src.find('\n', j) > end) {
+                        requested_import ri;
+                        ri.specifier = src.substr(j + 1, end - j - 1);
+                        ri.line = at_line;
+                        ri.column = at_col;
+                        out.push_back(ri);
+                    }
+                }
+            }
+            advance(6);
+        } else {
+            advance(1);
+        }
+    }
+    return out;
+}
+
 static bool encode_stencil(JSContext *cx, JS::Stencil *stencil, JS::TranscodeBuffer &buf,
                            js_error *err) {
     if (JS::EncodeStencil(cx, stencil, buf) != JS::TranscodeResult::Ok) {
@@ -222,6 +282,21 @@ static bool build_graph(graph_builder &g) {
             int target = resolve_import(g, i, imp);
             if (target == INT32_MIN) return false;
             g.p->modules[i].deps.emplace_back(imp.specifier, target);
+        }
+        if (g.p->modules[i].kind == JS_MODULE_ESM && !g.p->is_runtime) {
+            // A dynamic import that cannot be resolved is not an error until it runs.
+            for (const auto &imp : scan_dynamic_imports(g.p->modules[i].data)) {
+                bool known = false;
+                for (const auto &d : g.p->modules[i].deps) known = known || d.first == imp.specifier;
+                if (known) continue;
+                js_error ignored = {};
+                js_error *saved = g.err;
+                g.err = &ignored;
+                int target = resolve_import(g, i, imp);
+                g.err = saved;
+                js_error_clear(&ignored);
+                if (target != INT32_MIN) g.p->modules[i].deps.emplace_back(imp.specifier, target);
+            }
         }
     }
     return true;

@@ -64,6 +64,27 @@ bool realm_create_global(js_shard *s, js_realm *r) {
     return true;
 }
 
+// Dynamic import(): resolves like a static import (the compiler recorded literal dynamic
+// imports too), then links and evaluates the module and settles the import's promise.
+bool module_dynamic_import_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request,
+                                JS::HandleObject promise) {
+    JS::RootedObject mod(cx, module_resolve_hook(cx, referencing, request));
+    JS::RootedValue rval(cx);
+    bool ok = mod && JS::ModuleInstantiate(cx, mod) && JS::ModuleEvaluate(cx, mod, &rval);
+    JS::RootedObject evaluation(cx);
+    if (ok && rval.isObject()) {
+        evaluation = &rval.toObject();
+    } else {
+        // Failed before evaluation could start: settle with a rejected promise.
+        JS::RootedValue exc(cx);
+        if (!JS_GetPendingException(cx, &exc)) return false;
+        JS_ClearPendingException(cx);
+        evaluation = JS::CallOriginalPromiseReject(cx, exc);
+        if (!evaluation) return false;
+    }
+    return JS::FinishDynamicModuleImport(cx, evaluation, referencing, request, promise);
+}
+
 // Finds the module object for `specifier` imported by the module whose private value is
 // `referencing`, using the dependency table the compiler recorded.
 JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing,
@@ -133,14 +154,16 @@ JSObject *load_runtime_module(JSContext *cx, js_realm *r, const char *file, bool
     return ns;
 }
 
+// The runtime's lazy globals first (one of them, WebAssembly, wraps a standard class), then
+// the engine's lazily created standard classes.
 static bool global_resolve(JSContext *cx, JS::HandleObject obj, JS::HandleId id, bool *resolvedp) {
-    if (!JS_ResolveStandardClass(cx, obj, id, resolvedp)) return false;
-    if (*resolvedp || !id.isString()) return true;
+    *resolvedp = false;
     js_realm *r = realm_of_global(obj);
-    if (!r || !r->lazy_globals) return true;
     JS::RootedValue entry(cx);
-    if (!JS_GetPropertyById(cx, r->lazy_globals, id, &entry)) return false;
-    if (!entry.isObject()) return true;
+    if (r && r->lazy_globals && id.isString() &&
+        !JS_GetPropertyById(cx, r->lazy_globals, id, &entry))
+        return false;
+    if (!entry.isObject()) return JS_ResolveStandardClass(cx, obj, id, resolvedp);
     // Resolved once: afterwards the global is an ordinary property (which code may delete).
     JS::ObjectOpResult ignored;
     if (!JS_DeletePropertyById(cx, r->lazy_globals, id, ignored)) return false;

@@ -391,9 +391,9 @@ static bool status_has_body(int status) {
 }
 
 /* The response head for `status`; close says whether the connection ends after it. */
-static void format_head(http_conn *c, buf *out, int status, const char *lines, size_t lines_len,
-                        int64_t body_len, bool close) {
-    const char *reason = http_status_reason(status);
+static void format_head(http_conn *c, buf *out, int status, const char *reason, const char *lines,
+                        size_t lines_len, int64_t body_len, bool close) {
+    if (!reason || !*reason) reason = http_status_reason(status);
     buf_printf(out, "HTTP/1.1 %d %s\r\n", status, reason);
     buf_append(out, lines, lines_len);
     if (status_has_body(status) && body_len >= 0)
@@ -460,8 +460,8 @@ static void finish_request(http_conn *c, bool close) {
     start_next_request(c);
 }
 
-void http_respond(http_request *req, int status, const char *header_lines, size_t header_len,
-                  const void *body, size_t body_len) {
+void http_respond(http_request *req, int status, const char *reason, const char *header_lines,
+                  size_t header_len, const void *body, size_t body_len) {
     http_conn *c = req->conn;
     http_server *srv = c->srv;
     if (c->state == CONN_HANDLING) srv->busy--;
@@ -470,7 +470,7 @@ void http_respond(http_request *req, int status, const char *header_lines, size_
     if (close) c->draining = true;
     if (can_write) {
         buf head = {0};
-        format_head(c, &head, status, header_lines, header_len, (int64_t)body_len, close);
+        format_head(c, &head, status, reason, header_lines, header_len, (int64_t)body_len, close);
         uv_buf_t bufs[2];
         unsigned n = 1;
         bufs[0] = uv_buf_init(head.data, (unsigned)head.len);
@@ -485,8 +485,8 @@ void http_respond(http_request *req, int status, const char *header_lines, size_
     finish_request(c, close);
 }
 
-void http_respond_start(http_request *req, int status, const char *header_lines, size_t header_len,
-                        int64_t content_length) {
+void http_respond_start(http_request *req, int status, const char *reason,
+                        const char *header_lines, size_t header_len, int64_t content_length) {
     http_conn *c = req->conn;
     http_server *srv = c->srv;
     bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
@@ -503,8 +503,8 @@ void http_respond_start(http_request *req, int status, const char *header_lines,
     buf lines = {0};
     buf_append(&lines, header_lines, header_len);
     if (c->chunked) buf_puts(&lines, "transfer-encoding: chunked\r\n");
-    format_head(c, &head, status, lines.data ? lines.data : "", lines.len, c->chunked ? -1 : content_length,
-                c->close_after);
+    format_head(c, &head, status, reason, lines.data ? lines.data : "", lines.len,
+                c->chunked ? -1 : content_length, c->close_after);
     write_raw(c, head.data, head.len);
     buf_free(&head);
     buf_free(&lines);
@@ -582,7 +582,7 @@ static void send_error(http_conn *c, int status, const char *message) {
     size_t len = strlen(message);
     buf lines = {0};
     buf_puts(&lines, "content-type: text/plain; charset=utf-8\r\n");
-    format_head(c, &head, status, lines.data, lines.len, (int64_t)len, true);
+    format_head(c, &head, status, NULL, lines.data, lines.len, (int64_t)len, true);
     uv_buf_t bufs[2] = {uv_buf_init(head.data, (unsigned)head.len),
                         uv_buf_init((char *)message, (unsigned)len)};
     c->state = CONN_IDLE;

@@ -59,19 +59,20 @@ size_t http_server_busy(const http_server *srv);
 /* Frees the server once every connection is closed; call after the loop finished. */
 void http_server_free(http_server *srv);
 
-/* Sends the response and releases the request. header_lines holds preformatted
+/* Sends the response and releases the request. reason is the status line's reason phrase
+ * (NULL or "" for the standard one). header_lines holds preformatted
  * "name: value\r\n" lines; content-length, date and connection are added here (any such
  * line in header_lines is the caller's mistake, not filtered). */
-void http_respond(http_request *req, int status, const char *header_lines, size_t header_len,
-                  const void *body, size_t body_len);
+void http_respond(http_request *req, int status, const char *reason, const char *header_lines,
+                  size_t header_len, const void *body, size_t body_len);
 /* A response whose body is produced over time. start sends the head: with content_length >= 0
  * the body must be exactly that long; with -1 it is sent chunked (or, to an HTTP/1.0 client,
  * delimited by closing the connection). write returns the bytes queued and not yet sent (the
  * caller should wait for the drain callback when that grows large), or -1 when the client is
  * gone. end completes the response and releases the request; abort closes the connection
  * (the head is out, so the client learns of the failure by the truncated body). */
-void http_respond_start(http_request *req, int status, const char *header_lines, size_t header_len,
-                        int64_t content_length);
+void http_respond_start(http_request *req, int status, const char *reason,
+                        const char *header_lines, size_t header_len, int64_t content_length);
 int64_t http_respond_write(http_request *req, const void *data, size_t len);
 void http_respond_end(http_request *req);
 void http_respond_abort(http_request *req);

@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 #include "platform/server.h"
 #include "platform/timers.h"
+#include "webapi/url.h"
 
 /* Invocation ids: slot in the low 20 bits, a generation above, so an id that outlived its
  * invocation never finds the slot's next occupant. Stays below 2^53 (exact in JavaScript). */
@@ -71,12 +72,12 @@ static void invocation_free(invocation *inv) {
 }
 
 /* Sends a response and logs it. header_lines are preformatted "name: value\r\n" lines. */
-static void send_response(invocation *inv, int status, const char *header_lines, size_t hlen,
-                          const void *body, size_t blen) {
+static void send_response(invocation *inv, int status, const char *reason, const char *header_lines,
+                          size_t hlen, const void *body, size_t blen) {
     if (inv->responded) return;
     inv->responded = true;
     inv->status = status;
-    http_respond(inv->req, status, header_lines, hlen, body, blen);
+    http_respond(inv->req, status, reason, header_lines, hlen, body, blen);
     inv->req = NULL;
     access_log(inv);
 }
@@ -110,7 +111,7 @@ static void send_error_page(invocation *inv, int status, const char *title, cons
     buf_puts(&body, "</body></html>\n");
     buf lines = {0};
     buf_printf(&lines, "content-type: text/html; charset=utf-8\r\nhearth-request-id: %s\r\n", rid);
-    send_response(inv, status, lines.data, lines.len, body.data, body.len);
+    send_response(inv, status, NULL, lines.data, lines.len, body.data, body.len);
     buf_free(&body);
     buf_free(&lines);
 }
@@ -217,7 +218,7 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
     worker_version *v = sh->snap ? snapshot_route(sh->snap, req->host.data, host_len) : NULL;
     if (!v) {
         static const char msg[] = "No Worker is deployed at this address.\n";
-        http_respond(req, 404, "content-type: text/plain; charset=utf-8\r\n", 41, msg,
+        http_respond(req, 404, NULL, "content-type: text/plain; charset=utf-8\r\n", 41, msg,
                      sizeof msg - 1);
         return;
     }
@@ -229,7 +230,7 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
         shard_log(sh, true, "[hearth] Worker %s failed to start:\n%s\n", v->worker_name, text);
         buf body = {0};
         buf_printf(&body, "Worker failed to start.\n%s\n", sh->server->cfg.dev ? text : "");
-        http_respond(req, 500, "content-type: text/plain; charset=utf-8\r\n", 41, body.data,
+        http_respond(req, 500, NULL, "content-type: text/plain; charset=utf-8\r\n", 41, body.data,
                      body.len);
         buf_free(&body);
         free(text);
@@ -237,18 +238,39 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
     }
     invocation *inv = invocation_new(sh, req, e);
 
-    /* request.url is absolute, as on the platform: scheme, Host, then the target. */
-    buf url = {0};
+    /* request.url is absolute and normalised, as on the platform: the URL parser sees scheme,
+     * Host and target (percent-encoding raw UTF-8, resolving dot segments, ...). */
+    buf raw = {0};
     if (req->target.len && req->target.data[0] != '/') {
-        buf_append(&url, req->target.data, req->target.len); /* absolute-form */
+        buf_append(&raw, req->target.data, req->target.len); /* absolute-form */
     } else {
-        buf_puts(&url, "http://");
+        buf_puts(&raw, "http://");
         if (req->host.len)
-            buf_append(&url, req->host.data, req->host.len);
+            buf_append(&raw, req->host.data, req->host.len);
         else
-            buf_puts(&url, sh->server->cfg.default_host);
-        buf_append(&url, req->target.data ? req->target.data : "/", req->target.len);
+            buf_puts(&raw, sh->server->cfg.default_host);
+        buf_append(&raw, req->target.data ? req->target.data : "/", req->target.len);
     }
+    url parsed;
+    if (url_parse(raw.data, raw.len, NULL, &parsed, NULL) != 0) {
+        static const char msg[] = "invalid request target or Host header\n";
+        buf_free(&raw);
+        inv->responded = true;
+        inv->status = 400;
+        inv->js_done = true;
+        http_respond(req, 400, NULL, "content-type: text/plain; charset=utf-8\r\n", 41, msg,
+                     sizeof msg - 1);
+        inv->req = NULL;
+        access_log(inv);
+        invocation_free(inv);
+        return;
+    }
+    buf_free(&raw);
+    buf url = {0};
+    char *href = url_serialize(&parsed, false);
+    buf_puts(&url, href);
+    free(href);
+    url_free(&parsed);
     js_args a = {0};
     js_args_number(&a, (double)inv->id);
     js_args_latin1(&a, req->method, strlen(req->method));
@@ -300,7 +322,8 @@ static void header_lines(js_call *c, size_t arg, buf *lines) {
     }
 }
 
-/* respond(rid, status, [name, value, ...], body) — body is a string, bytes or null. */
+/* respond(rid, status, [name, value, ...], body, statusText) — body is a string, bytes or
+ * null; statusText the reason phrase ("" for the standard one). */
 static void op_respond(js_call *c) {
     invocation *inv = op_invocation(c, 0);
     if (!inv || inv->responded) return;
@@ -314,12 +337,13 @@ static void op_respond(js_call *c) {
         body = js_arg_string(c, 3, &blen);
     else if (js_arg_is_bytes(c, 3))
         body = js_arg_bytes(c, 3, &blen);
-    send_response(inv, status, lines.data ? lines.data : "", lines.len, body, blen);
+    const char *reason = js_arg_is_string(c, 4) ? js_arg_latin1(c, 4, NULL) : NULL;
+    send_response(inv, status, reason, lines.data ? lines.data : "", lines.len, body, blen);
     buf_free(&lines);
 }
 
-/* respondStart(rid, status, [name, value, ...], contentLength) — the head of a response whose
- * body follows with respondWrite; contentLength -1 when unknown. */
+/* respondStart(rid, status, [name, value, ...], contentLength, statusText) — the head of a
+ * response whose body follows with respondWrite; contentLength -1 when unknown. */
 static void op_respond_start(js_call *c) {
     invocation *inv = op_invocation(c, 0);
     if (!inv || inv->responded) return;
@@ -328,10 +352,11 @@ static void op_respond_start(js_call *c) {
     buf lines = {0};
     header_lines(c, 2, &lines);
     int64_t length = (int64_t)js_arg_number(c, 3);
+    const char *reason = js_arg_is_string(c, 4) ? js_arg_latin1(c, 4, NULL) : NULL;
     inv->responded = true;
     inv->streaming = true;
     inv->status = status;
-    http_respond_start(inv->req, status, lines.data ? lines.data : "", lines.len, length);
+    http_respond_start(inv->req, status, reason, lines.data ? lines.data : "", lines.len, length);
     buf_free(&lines);
 }
 
@@ -395,17 +420,37 @@ static void op_respond_abort(js_call *c) {
     access_log(inv);
 }
 
-/* reportException(rid, text) — the handler threw or its promise rejected. */
+/* reportException(rid, text, logOnly) — the handler threw or its promise rejected (the request
+ * fails, if it has no response yet); with logOnly, an error that does not fail the request
+ * (a rejected waitUntil promise). */
 static void op_report_exception(js_call *c) {
     invocation *inv = op_invocation(c, 0);
     if (!inv) return;
     const char *text = js_arg_string(c, 1, NULL);
+    bool log_only = js_arg_bool(c, 2);
+    if (log_only) {
+        shard_log(inv->sh, true, "[hearth] %s %s: %s\n", inv->method, inv->path, text);
+        return;
+    }
     if (inv->responded) {
         shard_log(inv->sh, true, "[hearth] Uncaught exception in %s %s after its response:\n%s\n",
                   inv->method, inv->path, text);
         return;
     }
     fail_uncaught(inv, text);
+}
+
+/* pendingBegin() → the current invocation's id, kept open (not "hung") until pendingEnd(id):
+ * for work the engine does in the background on its behalf (WebAssembly compilation). */
+static void op_pending_begin(js_call *c) {
+    invocation *inv = invocation_lookup(shard_of(c), js_call_async_id(c));
+    if (inv) inv->pending++;
+    js_ret_number(c, inv ? (double)inv->id : 0);
+}
+
+static void op_pending_end(js_call *c) {
+    invocation *inv = op_invocation(c, 0);
+    if (inv && inv->pending > 0) inv->pending--;
 }
 
 /* invocationDone(rid) — the response settled and every waitUntil promise did too. */
@@ -423,6 +468,8 @@ static const js_op invocation_ops[] = {
     {"waitDrain", op_wait_drain},
     {"reportException", op_report_exception},
     {"invocationDone", op_invocation_done},
+    {"pendingBegin", op_pending_begin},
+    {"pendingEnd", op_pending_end},
 };
 
 void invocation_ops_register(void) {

@@ -78,8 +78,14 @@ static int project_load_module(void *ud, const char *referrer, const char *speci
                      "dist, or esbuild --bundle --format=esm) and point \"main\" at the bundle");
         return -1;
     }
+    /* wrangler's "x.wasm?module" form names the same file as "x.wasm". */
+    char *spec = xstrdup(specifier);
+    size_t slen = strlen(spec);
+    if (slen > 7 && strcmp(spec + slen - 7, "?module") == 0) spec[slen - 7] = '\0';
     buf name = {0};
-    if (resolve_path(referrer, specifier, &name) != 0) {
+    int resolved = resolve_path(referrer, spec, &name);
+    free(spec);
+    if (resolved != 0) {
         snprintf(msg, msglen, "the path leads outside the project directory");
         buf_free(&name);
         return -1;

@@ -141,7 +141,23 @@ static void on_uncaught(void *host, js_realm *realm, uint64_t async_id, const js
     free(text);
 }
 
-static const js_shard_callbacks engine_callbacks = {on_realm_reset, on_uncaught};
+static void on_engine_wake(void *host) {
+    shard *sh = host;
+    atomic_store(&sh->tasks_ready, true);
+    uv_async_send(&sh->wakeup);
+}
+
+static const js_shard_callbacks engine_callbacks = {on_realm_reset, on_uncaught, on_engine_wake};
+
+/* Runs the engine's finished background work; any invocation may have been resumed by it. */
+static void run_engine_tasks(shard *sh) {
+    uint64_t t0 = thread_cpu_ns(sh->cpu_clock);
+    atomic_store(&sh->cpu_deadline_ns, t0 + 30000u * 1000000u);
+    js_shard_run_tasks(sh->js);
+    atomic_store(&sh->cpu_deadline_ns, 0);
+    for (uint32_t i = 0; i < sh->invocation_cap; i++)
+        if (sh->invocations[i]) invocation_settle(sh->invocations[i]);
+}
 
 /* ---- the loop ---------------------------------------------------------------------------- */
 
@@ -183,6 +199,7 @@ static void check_stop(uv_timer_t *t) {
 static void on_wakeup(uv_async_t *a) {
     shard *sh = a->data;
     if (atomic_exchange(&sh->snapshot_changed, false)) take_snapshot(sh);
+    if (atomic_exchange(&sh->tasks_ready, false)) run_engine_tasks(sh);
     if (atomic_load(&sh->stop_requested) && !sh->stopping) {
         sh->stopping = true;
         sh->stop_started_ms = uv_now(&sh->loop);

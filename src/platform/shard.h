@@ -40,6 +40,7 @@ typedef struct shard {
     atomic_bool snapshot_changed;
     atomic_uint_fast64_t snapshot_generation; /* of the snapshot this shard serves from */
     atomic_bool stop_requested;
+    atomic_bool tasks_ready; /* the engine has background work to finish on this thread */
     bool stopping;
     uv_timer_t stop_timer;
     uint64_t stop_started_ms;

@@ -88,10 +88,16 @@ function consume(state) {
   return s;
 }
 
+// A body string is a USVString: lone surrogates read back as U+FFFD (as they were encoded).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+function toUSVString(s) {
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATE, "\uFFFD") : s;
+}
+
 export function bodyText(state) {
   const s = consume(state);
   if (s === null) return Promise.resolve("");
-  if (typeof s === "string") return Promise.resolve(s);
+  if (typeof s === "string") return Promise.resolve(toUSVString(s));
   if (s instanceof Uint8Array) return Promise.resolve(decodeUtf8(s));
   return s.then(decodeUtf8);
 }

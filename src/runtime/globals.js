@@ -25,6 +25,7 @@ const LAZY_GLOBALS = {
   btoa: ["encoding.js", "btoa"],
   URL: ["url.js", "URL"],
   URLSearchParams: ["url_search_params.js", "URLSearchParams"],
+  WebAssembly: ["wasm.js", "WebAssembly"],
 };
 for (const name of [
   "ReadableStream",

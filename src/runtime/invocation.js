@@ -101,7 +101,7 @@ export class ExecutionContext {
       (err) => {
         state.waiting--;
         // A failed waitUntil does not fail the request, but it is an uncaught error.
-        ops.reportException(state.id, "Uncaught (in waitUntil) " + formatError(err));
+        ops.reportException(state.id, "Uncaught (in waitUntil) " + formatError(err), true);
         maybeDone(state);
       },
     );
@@ -148,7 +148,7 @@ function send(state, response) {
   }
   state.responded = true;
   if (wire.stream) {
-    ops.respondStart(state.id, wire.status, wire.headers, wire.length);
+    ops.respondStart(state.id, wire.status, wire.headers, wire.length, wire.statusText);
     state.waiting++;
     streamOut(state, wire).then(() => {
       state.waiting--;
@@ -156,7 +156,7 @@ function send(state, response) {
     });
     return;
   }
-  ops.respond(state.id, wire.status, wire.headers, wire.body);
+  ops.respond(state.id, wire.status, wire.headers, wire.body, wire.statusText);
   maybeDone(state);
 }
 

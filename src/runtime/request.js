@@ -81,9 +81,13 @@ export class Request {
         throw new TypeError("Request with a GET or HEAD method cannot have a body.");
       }
       body = extractBody(opts.body);
-    } else if (source && opts.body === undefined) {
+    } else if (source) {
+      // An init body of null still means the input's body (the spec's inputOrInitBody).
       const s = requestState(source).body;
       if (isBodyUsed(s)) throw new TypeError("Cannot construct a Request with a Request object that has already been used.");
+      if (s.source !== null && (this.#method === "GET" || this.#method === "HEAD")) {
+        throw new TypeError("Request with a GET or HEAD method cannot have a body.");
+      }
       body = new BodyState(s.source, s.contentType);
       // The body moves to the new request.
       s.used = s.source !== null;

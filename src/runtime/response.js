@@ -8,6 +8,14 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+// WebIDL's conversion to `unsigned short`: ToNumber, truncate, modulo 2^16.
+function toUnsignedShort(v) {
+  const n = Number(v);
+  if (!Number.isFinite(n)) return 0;
+  const m = Math.trunc(n) % 65536;
+  return m < 0 ? m + 65536 : m;
+}
+
 // Internal access to a Response's private state (assigned in the class's static block).
 let bodyStateOf, makeErrorResponse, copyResponse, wireOf;
 
@@ -26,8 +34,8 @@ export class Response {
       throw new TypeError("Failed to construct 'Response': cannot convert the second argument to a dictionary.");
     }
     if (opts.status !== undefined) {
-      const status = Number(opts.status);
-      if (!Number.isInteger(status) || status < 200 || status > 599) {
+      const status = toUnsignedShort(opts.status);
+      if (status < 200 || status > 599) {
         throw new RangeError(
           `Responses may only be constructed with status codes in the range 200 to 599, inclusive. (received ${opts.status})`,
         );
@@ -164,6 +172,7 @@ export class Response {
       }
       const wire = bodyForWire(r.#body);
       wire.status = r.#status;
+      wire.statusText = r.#statusText;
       wire.headers = headers;
       return wire;
     };

@@ -45,7 +45,7 @@ export function queueMicrotask(fn) {
     try {
       fn();
     } catch (err) {
-      ops.reportException(ops.currentInvocation(), formatError(err));
+      ops.reportException(ops.currentInvocation(), "Uncaught (in queueMicrotask) " + formatError(err), true);
     }
   });
 }
