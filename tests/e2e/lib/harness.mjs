@@ -10,8 +10,10 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const HEARTH = process.env.HEARTH_BIN ? path.resolve(process.env.HEARTH_BIN) : path.join(ROOT, "build/hearth");
-// Sanitizer builds are several times slower; tests scale their waits by this.
-export const SLOW = process.env.HEARTH_BIN && process.env.HEARTH_BIN.includes("asan") ? 4 : 1;
+// Sanitizer builds are several times slower (tests scale their waits by SLOW), and ASan keeps
+// freed memory in quarantine, so RSS says nothing about leaks there.
+export const SANITIZED = Boolean(process.env.HEARTH_BIN && process.env.HEARTH_BIN.includes("asan"));
+export const SLOW = SANITIZED ? 4 : 1;
 
 const made = [];
 process.on("exit", () => {
