@@ -1,5 +1,6 @@
 /* hearth dev — serve Workers from their project directories, reloading on edits. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ static void set_watched(dev_project *p, project_build_result *res) {
 }
 
 static void publish(dev_state *st);
+static void release_build_memory(dev_state *st);
 
 static int build(dev_state *st, dev_project *p, bool initial) {
     char id[37];
@@ -90,6 +92,7 @@ static int build(dev_state *st, dev_project *p, bool initial) {
         p->version = res.version;
         res.version = NULL;
         if (!initial) {
+            release_build_memory(st);
             publish(st); /* returns once every thread serves the new version */
             fprintf(stderr, "[hearth] Reloaded %s (%zu module%s)\n", p->version->worker_name,
                     res.module_count, res.module_count == 1 ? "" : "s");
@@ -100,6 +103,13 @@ static int build(dev_state *st, dev_project *p, bool initial) {
     }
     project_build_result_free(&res);
     return rc;
+}
+
+/* After builds: the trial runs of top-level code left garbage on the compiler's heap; collect
+ * it and give the memory back to the system (a dev server mostly sits idle). */
+static void release_build_memory(dev_state *st) {
+    js_shard_gc(st->compiler);
+    malloc_trim(0);
 }
 
 static void publish(dev_state *st) {
@@ -227,6 +237,7 @@ int cmd_dev(int argc, char **argv) {
         st.projects[i].dir = xstrdup(dirs[i]);
         if (build(&st, &st.projects[i], true) != 0) status = 1;
     }
+    if (status == 0) release_build_memory(&st);
     char errbuf[256];
     if (status == 0 && server_start(&st.server, &cfg, errbuf, sizeof errbuf) != 0) {
         fprintf(stderr, "hearth: %s\n", errbuf);

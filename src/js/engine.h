@@ -101,9 +101,16 @@ const char *js_arg_string(js_call *c, size_t i, size_t *len);
 const char *js_arg_latin1(js_call *c, size_t i, size_t *len);
 /* Contents of an ArrayBuffer, typed array or DataView. */
 const uint8_t *js_arg_bytes(js_call *c, size_t i, size_t *len);
+/* Like js_arg_string, but without a copy when the engine stores the string as ASCII: the
+ * view then points into the string itself and is valid only until the op returns and until
+ * the next js_arg_* call (which may allocate). Read it last. */
+const char *js_arg_string_view(js_call *c, size_t i, size_t *len);
 /* Length of an array argument, and its string elements (UTF-8, borrowed as above). */
 size_t js_arg_array_len(js_call *c, size_t i);
 const char *js_arg_array_string(js_call *c, size_t i, size_t j, size_t *len);
+
+/* True if the n bytes at p are all ASCII (a fast check for ops' ASCII fast paths). */
+bool js_bytes_are_ascii(const void *p, size_t n);
 
 /* Results (the last call wins, except that lists append). */
 void js_ret_undefined(js_call *c);
@@ -112,12 +119,16 @@ void js_ret_bool(js_call *c, bool v);
 void js_ret_number(js_call *c, double v);
 void js_ret_string(js_call *c, const char *s, size_t len);       /* UTF-8, copied */
 void js_ret_latin1(js_call *c, const char *s, size_t len);       /* bytes as code units */
+/* As js_ret_latin1, without copying: s must stay valid until the op has returned, which is
+ * true of an argument's bytes (js_arg_bytes). */
+void js_ret_latin1_ref(js_call *c, const char *s, size_t len);
 void js_ret_bytes(js_call *c, const void *p, size_t len);        /* new ArrayBuffer, copied */
 void js_ret_bytes_take(js_call *c, void *p, size_t len);         /* takes a malloc'd block */
 /* A result that is an array of primitives: begin, then push. */
 void js_ret_list(js_call *c);
 void js_ret_push_string(js_call *c, const char *s, size_t len);
 void js_ret_push_latin1(js_call *c, const char *s, size_t len);
+void js_ret_push_latin1_ref(js_call *c, const char *s, size_t len); /* see js_ret_latin1_ref */
 void js_ret_push_number(js_call *c, double v);
 void js_ret_push_bool(js_call *c, bool v);
 void js_ret_push_null(js_call *c);

@@ -29,13 +29,15 @@ extern "C" void js_ops_register(const js_op *ops, size_t count) {
 
 namespace {
 
-enum class ret_kind { undefined, null, boolean, number, utf8, latin1, bytes, bytes_taken, list };
+enum class ret_kind { undefined, null, boolean, number, utf8, latin1, latin1_ref, bytes, bytes_taken, list };
 
 struct ret_item {
     ret_kind kind = ret_kind::undefined;
     double num = 0;
     bool b = false;
     std::string str; // utf8 / latin1 / bytes
+    const char *ref = nullptr; // latin1_ref: borrowed bytes
+    size_t ref_len = 0;
 };
 
 } // namespace
@@ -200,6 +202,28 @@ extern "C" const uint8_t *js_arg_bytes(js_call *c, size_t i, size_t *len) {
     return data;
 }
 
+static bool is_ascii(const char *s, size_t n);
+
+extern "C" const char *js_arg_string_view(js_call *c, size_t i, size_t *len) {
+    if (i < c->args->length() && (*c->args)[i].isString()) {
+        JS::RootedString str(c->cx, (*c->args)[i].toString());
+        JSLinearString *linear = JS_EnsureLinearString(c->cx, str);
+        if (linear && JS::LinearStringHasLatin1Chars(linear)) {
+            JS::AutoCheckCannotGC nogc;
+            size_t n = JS::GetLinearStringLength(linear);
+            const char *chars =
+                reinterpret_cast<const char *>(JS::GetLatin1LinearStringChars(nogc, linear));
+            // Short strings live inside their (movable) cell: those are copied.
+            if (n > 64 && is_ascii(chars, n)) {
+                if (len) *len = n;
+                return chars;
+            }
+        }
+        JS_ClearPendingException(c->cx);
+    }
+    return js_arg_string(c, i, len);
+}
+
 extern "C" size_t js_arg_array_len(js_call *c, size_t i) {
     if (i >= c->args->length() || !(*c->args)[i].isObject()) {
         arg_type_error(c, i, "an array");
@@ -251,6 +275,11 @@ extern "C" void js_ret_latin1(js_call *c, const char *s, size_t len) {
     c->ret.kind = ret_kind::latin1;
     c->ret.str.assign(s, len);
 }
+extern "C" void js_ret_latin1_ref(js_call *c, const char *s, size_t len) {
+    c->ret.kind = ret_kind::latin1_ref;
+    c->ret.ref = s;
+    c->ret.ref_len = len;
+}
 extern "C" void js_ret_bytes(js_call *c, const void *p, size_t len) {
     c->ret.kind = ret_kind::bytes;
     c->ret.str.assign(static_cast<const char *>(p), len);
@@ -281,6 +310,13 @@ extern "C" void js_ret_push_string(js_call *c, const char *s, size_t len) {
 extern "C" void js_ret_push_latin1(js_call *c, const char *s, size_t len) {
     push_item(c, ret_kind::latin1, s, len, 0, false);
 }
+extern "C" void js_ret_push_latin1_ref(js_call *c, const char *s, size_t len) {
+    ret_item item;
+    item.kind = ret_kind::latin1_ref;
+    item.ref = s;
+    item.ref_len = len;
+    c->list.push_back(std::move(item));
+}
 extern "C" void js_ret_push_number(js_call *c, double v) {
     push_item(c, ret_kind::number, nullptr, 0, v, false);
 }
@@ -306,10 +342,21 @@ extern "C" void js_throw(js_call *c, const char *cls, const char *fmt, ...) {
 
 // ---- creating JavaScript values ------------------------------------------------------------
 
+// Word at a time: request and response bodies are mostly ASCII, and large.
 static bool is_ascii(const char *s, size_t n) {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) return false;
+    }
+    for (; i < n; i++)
         if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
     return true;
+}
+
+extern "C" bool js_bytes_are_ascii(const void *p, size_t n) {
+    return is_ascii(static_cast<const char *>(p), n);
 }
 
 static JSString *new_utf8_string(JSContext *cx, const char *s, size_t n) {
@@ -345,6 +392,12 @@ static bool item_to_value(JSContext *cx, const ret_item &item, JS::MutableHandle
     }
     case ret_kind::latin1: {
         JSString *s = JS_NewStringCopyN(cx, item.str.data(), item.str.size());
+        if (!s) return false;
+        out.setString(s);
+        return true;
+    }
+    case ret_kind::latin1_ref: {
+        JSString *s = JS_NewStringCopyN(cx, item.ref, item.ref_len);
         if (!s) return false;
         out.setString(s);
         return true;

@@ -331,13 +331,14 @@ static void op_respond(js_call *c) {
     if (status < 200 || status > 599) status = 500;
     buf lines = {0};
     header_lines(c, 2, &lines);
+    const char *reason = js_arg_is_string(c, 4) ? js_arg_latin1(c, 4, NULL) : NULL;
+    /* The body is read last: a string view stays valid only until the next argument read. */
     const void *body = NULL;
     size_t blen = 0;
     if (js_arg_is_string(c, 3))
-        body = js_arg_string(c, 3, &blen);
+        body = js_arg_string_view(c, 3, &blen);
     else if (js_arg_is_bytes(c, 3))
         body = js_arg_bytes(c, 3, &blen);
-    const char *reason = js_arg_is_string(c, 4) ? js_arg_latin1(c, 4, NULL) : NULL;
     send_response(inv, status, reason, lines.data ? lines.data : "", lines.len, body, blen);
     buf_free(&lines);
 }

@@ -86,6 +86,13 @@ static void op_utf8_decode(js_call *c) {
     const uint8_t *in = js_arg_bytes(c, 0, &len);
     bool fatal = js_arg_bool(c, 1);
     bool stream = js_arg_bool(c, 2);
+    if (js_bytes_are_ascii(in, len)) {
+        /* ASCII (most JSON and HTML) decodes to itself: no copy until the string is made. */
+        js_ret_list(c);
+        js_ret_push_latin1_ref(c, (const char *)in, len);
+        js_ret_push_number(c, (double)len);
+        return;
+    }
     buf out = {0};
     bool error;
     size_t consumed = utf8_decode(in, len, stream, fatal, &out, &error);
