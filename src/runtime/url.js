@@ -1,7 +1,6 @@
 // URL (WHATWG URL Standard). Parsing, serializing and every setter run in C
 // (src/webapi/url.c); the object keeps the values its getters return.
 import ops from "./ops.js";
-import { newURLSearchParamsForURL, resetURLSearchParamsList } from "./url_search_params.js";
 
 // Indexes of the record returned by ops.urlParse / ops.urlSet (see src/webapi/url_ops.c).
 const HREF = 0,
@@ -15,6 +14,9 @@ const HREF = 0,
   SEARCH = 8,
   HASH = 9,
   ORIGIN = 10;
+
+// URLSearchParams is loaded only when a URL's searchParams is first used.
+const searchParamsModule = () => ops.loadModule("url_search_params.js");
 
 function parse(url, base) {
   return ops.urlParse(String(url), base === undefined ? null : String(base));
@@ -59,7 +61,7 @@ export class URL {
 
   // The search setter and href setter must refresh an existing searchParams object.
   #syncParams() {
-    if (this.#params) resetURLSearchParamsList(this.#params, this.#r[SEARCH].slice(1));
+    if (this.#params) searchParamsModule().resetURLSearchParamsList(this.#params, this.#r[SEARCH].slice(1));
   }
 
   get href() {
@@ -123,7 +125,7 @@ export class URL {
   }
   get searchParams() {
     if (!this.#params) {
-      this.#params = newURLSearchParamsForURL(this.#r[SEARCH].slice(1), (serialized) => {
+      this.#params = searchParamsModule().newURLSearchParamsForURL(this.#r[SEARCH].slice(1), (serialized) => {
         this.#set("query", serialized);
       });
     }
