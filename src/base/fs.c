@@ -24,6 +24,11 @@ bool fs_is_file(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool fs_exists(const char *path) {
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
 bool fs_is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);

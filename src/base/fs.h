@@ -9,6 +9,7 @@
 /* "a" + "/" + "b", malloc'd. */
 char *fs_join(const char *a, const char *b);
 bool fs_is_file(const char *path);
+bool fs_exists(const char *path);
 bool fs_is_dir(const char *path);
 /* The whole file, NUL-terminated, malloc'd; NULL with "path: reason" in err on failure
  * (err may be NULL). */

@@ -376,8 +376,14 @@ static void load_vars(loader *l, const cfg_value *doc, json_t *bindings) {
 static void load_dev_vars(loader *l, json_t *bindings) {
     char *path = fs_join(l->c->dir, ".dev.vars");
     size_t len;
+    if (!fs_exists(path)) {
+        free(path);
+        return; /* optional */
+    }
     char *text = fs_read_file(path, &len, NULL, 0);
     if (!text) {
+        buf_printf(&l->d->text, "%s: error: cannot read the file: %s\n", path, strerror(errno));
+        l->d->errors++;
         free(path);
         return;
     }
@@ -418,6 +424,7 @@ static void add_rule(worker_config *c, js_module_kind kind, bool fallthrough, co
 }
 
 static void load_rules(loader *l, const cfg_value *doc) {
+    bool replaced[JS_MODULE_WASM + 1] = {false};
     const cfg_value *rules = get_typed(l, doc, "", "rules", CFG_ARRAY,
                                        "[[rules]] type = \"Text\" globs = [\"**/*.md\"]");
     for (size_t i = 0; rules && i < rules->u.arr.len; i++) {
@@ -455,9 +462,9 @@ static void load_rules(loader *l, const cfg_value *doc) {
                  type->u.str.ptr);
             continue;
         }
-        const char *list[64];
+        const char **list = xcalloc(globs->u.arr.len + 1, sizeof *list);
         size_t n = 0;
-        for (size_t g = 0; g < globs->u.arr.len && n < 64; g++) {
+        for (size_t g = 0; g < globs->u.arr.len; g++) {
             const cfg_value *gv = globs->u.arr.items[g];
             if (gv->type != CFG_STRING) {
                 diag(l, true, gv->line, "\"rules.globs\" must hold strings");
@@ -465,7 +472,11 @@ static void load_rules(loader *l, const cfg_value *doc) {
             }
             list[n++] = gv->u.str.ptr;
         }
-        add_rule(l->c, (js_module_kind)kind, ft && ft->u.b, list, n);
+        bool fallthrough = ft && ft->u.b;
+        add_rule(l->c, (js_module_kind)kind, fallthrough, list, n);
+        /* As in wrangler: a rule without fallthrough replaces the default rule of its type. */
+        if (!fallthrough) replaced[kind] = true;
+        free(list);
     }
     /* wrangler's default module rules come after the user's. */
     static const char *esm[] = {"**/*.js", "**/*.mjs"};
@@ -473,11 +484,11 @@ static void load_rules(loader *l, const cfg_value *doc) {
     static const char *data[] = {"**/*.bin"};
     static const char *wasm[] = {"**/*.wasm", "**/*.wasm?module"};
     static const char *json[] = {"**/*.json"};
-    add_rule(l->c, JS_MODULE_ESM, false, esm, 2);
-    add_rule(l->c, JS_MODULE_TEXT, false, text, 2);
-    add_rule(l->c, JS_MODULE_DATA, false, data, 1);
-    add_rule(l->c, JS_MODULE_WASM, false, wasm, 2);
-    add_rule(l->c, JS_MODULE_JSON, false, json, 1);
+    if (!replaced[JS_MODULE_ESM]) add_rule(l->c, JS_MODULE_ESM, false, esm, 2);
+    if (!replaced[JS_MODULE_TEXT]) add_rule(l->c, JS_MODULE_TEXT, false, text, 2);
+    if (!replaced[JS_MODULE_DATA]) add_rule(l->c, JS_MODULE_DATA, false, data, 1);
+    if (!replaced[JS_MODULE_WASM]) add_rule(l->c, JS_MODULE_WASM, false, wasm, 2);
+    if (!replaced[JS_MODULE_JSON]) add_rule(l->c, JS_MODULE_JSON, false, json, 1);
 }
 
 /* Whether the first `n` path segments of `path` match `prefix` ("a/b/", n == 2); *rest gets
@@ -553,7 +564,7 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     char ioerr[256];
     char *text = fs_read_file(path, &len, ioerr, sizeof ioerr);
     if (!text) {
-        diag(&l, true, 0, "%s", ioerr);
+        diag(&l, true, 0, "cannot read the file: %s", strerror(errno));
         return -1;
     }
     bool is_toml = strlen(path) > 5 && strcmp(path + strlen(path) - 5, ".toml") == 0;

@@ -1272,14 +1272,16 @@ static void test_wrangler_user_module_rules(void **state) {
         {"src/x/y/a.esm", JS_MODULE_ESM},
         {"lib/a.esm", -1},
         {"x.wasm", JS_MODULE_WASM},
+        /* The Data rule has no fallthrough, so it replaced wrangler's default Data rule. */
+        {"x.bin", -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int kind = worker_config_module_kind(&c, cases[i].path);
         if (kind != cases[i].kind)
             fail_msg("%s: kind %d, want %d", cases[i].path, kind, cases[i].kind);
     }
-    /* User rules come first, then wrangler's five defaults. */
-    assert_int_equal(c.rule_count, 3 + 5);
+    /* User rules come first, then wrangler's defaults but the replaced Data one. */
+    assert_int_equal(c.rule_count, 3 + 4);
     assert_true(c.rules[0].fallthrough);
     assert_false(c.rules[1].fallthrough);
     assert_true(c.rules[2].fallthrough);
