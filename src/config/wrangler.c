@@ -474,8 +474,16 @@ static void load_rules(loader *l, const cfg_value *doc) {
         }
         bool fallthrough = ft && ft->u.b;
         add_rule(l->c, (js_module_kind)kind, fallthrough, list, n);
-        /* As in wrangler: a rule without fallthrough replaces the default rule of its type. */
-        if (!fallthrough) replaced[kind] = true;
+        /* As in wrangler: a rule without fallthrough replaces the default rule of its type
+         * (with a warning, unless fallthrough = false says it is meant). */
+        if (!fallthrough && !replaced[kind]) {
+            replaced[kind] = true;
+            if (!ft)
+                diag(l, false, r->line,
+                     "this %s rule replaces the default %s rule; add fallthrough = true to keep "
+                     "the default one too, or fallthrough = false to silence this warning",
+                     type->u.str.ptr, type->u.str.ptr);
+        }
         free(list);
     }
     /* wrangler's default module rules come after the user's. */

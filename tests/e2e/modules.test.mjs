@@ -123,10 +123,12 @@ const TOML = `
 [[rules]]
 type = "Text"
 globs = ["**/*.md"]
+fallthrough = true   # keep wrangler's default Text rule (*.txt, *.html) too
 
 [[rules]]
 type = "Data"
 globs = ["**/*.dat"]
+fallthrough = true
 `;
 
 let server;

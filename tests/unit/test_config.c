@@ -1245,6 +1245,7 @@ static void test_wrangler_user_module_rules(void **state) {
                "[[rules]]\n"
                "type = \"Data\"\n"
                "globs = [\"**/*.txt\"]\n" /* before the default Text rule: it wins */
+               "fallthrough = false\n"  /* replaces the default Data rule, silently */
                "\n"
                "[[rules]]\n"
                "type = \"ESModule\"\n"
@@ -1286,6 +1287,23 @@ static void test_wrangler_user_module_rules(void **state) {
     assert_false(c.rules[1].fallthrough);
     assert_true(c.rules[2].fallthrough);
     assert_int_equal(c.rules[0].glob_count, 2);
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
+static void test_wrangler_rule_without_fallthrough_warns(void **state) {
+    (void)state;
+    char *dir = project_dir("rulewarn");
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "[[rules]]\ntype = \"Text\"\nglobs = [\"**/*.md\"]\n");
+    worker_config c;
+    config_diag d;
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_non_null(strstr(d.text.data, "wrangler.toml:3: warning: this Text rule replaces the default Text rule"));
+    assert_int_equal(worker_config_module_kind(&c, "a.md"), JS_MODULE_TEXT);
+    assert_int_equal(worker_config_module_kind(&c, "a.txt"), -1);
     worker_config_free(&c);
     config_diag_free(&d);
     remove_project(dir);
@@ -1360,6 +1378,7 @@ int main(void) {
         cmocka_unit_test(test_wrangler_jsonc),
         cmocka_unit_test(test_wrangler_default_module_rules),
         cmocka_unit_test(test_wrangler_user_module_rules),
+        cmocka_unit_test(test_wrangler_rule_without_fallthrough_warns),
         cmocka_unit_test(test_wrangler_bad_module_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
