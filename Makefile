@@ -87,6 +87,8 @@ $(BUILD)/tests/conformance_%: tests/conformance/%.c $(BUILD)/libhearth.a
 FUZZ_BASE      := src/base/alloc.c src/base/buf.c
 FUZZ_SRCS_toml := src/config/toml.c src/config/value.c $(FUZZ_BASE)
 FUZZ_SRCS_url  := src/webapi/url.c src/webapi/url_host.c src/webapi/url_idna.c $(FUZZ_BASE)
+FUZZ_SRCS_config := src/config/jsonc.c src/config/dotenv.c src/config/value.c $(FUZZ_BASE)
+FUZZ_LIBS_config := -ljansson
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)
