@@ -14,6 +14,7 @@ static const char kUsage[] =
     "\n"
     "Commands:\n"
     "  dev [DIR...]      serve the Worker in DIR from its wrangler.toml, reloading on edits\n"
+    "  serve             run the platform: versions, deployments, the control API\n"
     "\n"
     "Options:\n"
     "  -h, --help        show this help (or `hearth <command> --help`)\n"
@@ -34,6 +35,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "dev")) return cmd_dev(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "hearth: unknown command \"%s\"; run `hearth --help` for the list\n", cmd);
     return 2;
 }

@@ -7,6 +7,7 @@
 #define HEARTH_VERSION "0.1.0"
 
 int cmd_dev(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Parses a whole decimal integer in [min, max]. */
 bool cli_parse_long(const char *s, long min, long max, long *out);

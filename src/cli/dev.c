@@ -112,11 +112,17 @@ static void release_build_memory(dev_state *st) {
     malloc_trim(0);
 }
 
+/* Each project is a script with its one version at 100%; the first answers every other host. */
 static void publish(dev_state *st) {
-    worker_version **list = xcalloc(st->project_count, sizeof *list);
-    for (size_t i = 0; i < st->project_count; i++) list[i] = st->projects[i].version;
-    snapshot_publish(snapshot_new(list, st->project_count, list[0]));
-    free(list);
+    snapshot *snap = snapshot_new(NULL);
+    for (size_t i = 0; i < st->project_count; i++) {
+        worker_version *v = st->projects[i].version;
+        script_entry *se = snapshot_add_script(snap, v->worker_name);
+        snapshot_add_version(se, v);
+        snapshot_set_split(se, v, 100, NULL, 0);
+    }
+    snapshot_set_default(snap, &snap->scripts[0]);
+    snapshot_publish(snap);
     server_notify_snapshot(&st->server, 2000);
 }
 
@@ -277,7 +283,7 @@ int cmd_dev(int argc, char **argv) {
      * process the default way. */
     server_stop(&st.server);
     free_projects(&st);
-    snapshot_publish(snapshot_new(NULL, 0, NULL));
+    snapshot_publish(snapshot_new(NULL));
     js_shard_free(st.compiler);
     js_engine_shutdown();
     fprintf(stderr, "[hearth] Stopped\n");

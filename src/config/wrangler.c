@@ -117,7 +117,7 @@ static const struct {
     {"durable_objects", KEY_LATER, "Durable Objects are not implemented yet"},
     {"migrations", KEY_LATER, "Durable Objects are not implemented yet"},
     {"services", KEY_LATER, "service bindings are not implemented yet"},
-    {"version_metadata", KEY_LATER, "the version metadata binding is not implemented yet"},
+    {"version_metadata", KEY_SUPPORTED, NULL},
     {"observability", KEY_LATER, "stored logs are not implemented yet"},
     {"tail_consumers", KEY_LATER, "Tail Workers are not implemented yet"},
     {"triggers", KEY_LATER, "cron triggers are not implemented yet"},
@@ -373,6 +373,22 @@ static void load_vars(loader *l, const cfg_value *doc, json_t *bindings) {
     }
 }
 
+/* [version_metadata] binding = "NAME" → env.NAME = { id, tag, timestamp }. */
+static void load_version_metadata(loader *l, const cfg_value *doc, json_t *bindings) {
+    const cfg_value *vm = get_typed(l, doc, "", "version_metadata", CFG_TABLE,
+                                    "[version_metadata] binding = \"CF_VERSION_METADATA\"");
+    if (!vm) return;
+    const cfg_value *name = get_typed(l, vm, "version_metadata.", "binding", CFG_STRING,
+                                      "binding = \"CF_VERSION_METADATA\"");
+    if (!name) {
+        if (!cfg_table_get(vm, "binding"))
+            diag(l, true, vm->line, "\"version_metadata.binding\" is required: the name of the binding in env");
+        return;
+    }
+    json_t *b = json_pack("{s:s, s:s}", "type", "version_metadata", "name", name->u.str.ptr);
+    json_array_append_new(bindings, b);
+}
+
 static void load_dev_vars(loader *l, json_t *bindings) {
     char *path = fs_join(l->c->dir, ".dev.vars");
     size_t len;
@@ -612,6 +628,7 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
 
     json_t *bindings = json_array();
     load_vars(&l, doc, bindings);
+    load_version_metadata(&l, doc, bindings);
     load_dev_vars(&l, bindings);
     out->bindings_json = json_dumps(bindings, JSON_COMPACT);
     json_decref(bindings);

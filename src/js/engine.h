@@ -249,6 +249,9 @@ js_program *js_program_ref(js_program *p);
 void js_program_unref(js_program *p);
 size_t js_program_module_count(const js_program *p);
 const char *js_program_module_name(const js_program *p, size_t i);
+js_module_kind js_program_module_kind(const js_program *p, size_t i);
+/* The module's source (ES modules) or payload (other kinds), as the loader gave it. */
+const char *js_program_module_data(const js_program *p, size_t i, size_t *len);
 
 /* ---- realms ------------------------------------------------------------------------------- */
 

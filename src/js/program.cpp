@@ -414,6 +414,15 @@ extern "C" const char *js_program_module_name(const js_program *p, size_t i) {
     return i < p->modules.size() ? p->modules[i].name.c_str() : nullptr;
 }
 
+extern "C" js_module_kind js_program_module_kind(const js_program *p, size_t i) {
+    return p->modules[i].kind;
+}
+
+extern "C" const char *js_program_module_data(const js_program *p, size_t i, size_t *len) {
+    if (len) *len = p->modules[i].data.size();
+    return p->modules[i].data.data();
+}
+
 // The program's stencils for this shard, decoded on first use and shared by the shard's realms
 // of the program.
 shard_program *shard_program_get(js_shard *s, js_program *p) {

@@ -572,6 +572,25 @@ void http_respond_on_drain(http_request *req, http_drain_cb cb, void *ud) {
         notify_drain(c);
 }
 
+const char *http_request_header(const http_request *req, const char *name, size_t *len) {
+    size_t nlen = strlen(name);
+    const char *p = req->headers.data, *end = p ? p + req->headers.len : NULL;
+    while (p && p < end) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = eol ? eol : end;
+        if ((size_t)(line_end - p) > nlen + 1 && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+            const char *v = p + nlen + 1;
+            while (v < line_end && (*v == ' ' || *v == '\t')) v++;
+            const char *ve = line_end;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+            *len = (size_t)(ve - v);
+            return v;
+        }
+        p = eol ? eol + 1 : end;
+    }
+    return NULL;
+}
+
 bool http_request_client_gone(const http_request *req) {
     return req->conn->client_gone || req->conn->closing;
 }

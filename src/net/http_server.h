@@ -84,6 +84,10 @@ typedef void (*http_drain_cb)(void *ud, http_request *req);
  * if it already has, or if the client is gone). */
 void http_respond_on_drain(http_request *req, http_drain_cb cb, void *ud);
 
+/* The value of the first field named `name` (lowercase) among req's headers, or NULL. Points
+ * into req->headers; not NUL-terminated. */
+const char *http_request_header(const http_request *req, const char *name, size_t *len);
+
 /* True once the client closed the connection (a response would go nowhere). */
 bool http_request_client_gone(const http_request *req);
 

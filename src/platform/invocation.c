@@ -1,6 +1,7 @@
 #include "platform/invocation.h"
 
 #include <inttypes.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "base/alloc.h"
 #include "platform/server.h"
 #include "platform/timers.h"
+#include "observe/metrics.h"
 #include "webapi/url.h"
 
 /* Invocation ids: slot in the low 20 bits, a generation above, so an id that outlived its
@@ -57,8 +59,19 @@ static void access_log(invocation *inv) {
               inv->status, http_status_reason(inv->status), ms);
 }
 
+static void record_metrics(invocation *inv) {
+    worker_version *v = inv->entry->version;
+    if (!v->metrics) return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    metrics_record(v->metrics, inv->sh->index, metrics_outcome_from_name(inv->outcome), inv->status,
+                   uv_hrtime() - inv->start_ns, inv->cpu_ns, now_ms);
+}
+
 static void invocation_free(invocation *inv) {
     shard *sh = inv->sh;
+    record_metrics(inv);
     if (inv->streaming) {
         http_respond_abort(inv->req);
         inv->req = NULL;
@@ -212,10 +225,48 @@ static size_t host_without_port(const char *host, size_t len) {
     return colon ? (size_t)(colon - host) : len;
 }
 
+/* xorshift64*: the random point of requests without a Version-Key. Per shard, no locking. */
+static uint64_t shard_random(shard *sh) {
+    uint64_t x = sh->rng ? sh->rng : (uv_hrtime() | 1) * (sh->index + 1);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    sh->rng = x;
+    return x * 2685821657736338717ull;
+}
+
+/* The worker version that serves req: by host, route or default, then within the active
+ * deployment by override header, version key, or at random. */
+static worker_version *route_request(shard *sh, http_request *req) {
+    if (!sh->snap) return NULL;
+    const char *host = req->host.data ? req->host.data : "";
+    size_t host_len = host_without_port(host, req->host.len);
+    const char *path = req->target.data ? req->target.data : "/";
+    size_t path_len = req->target.len;
+    if (path_len && path[0] != '/') {
+        /* absolute-form target: route on its path */
+        const char *p = strstr(path, "://");
+        p = p ? strchr(p + 3, '/') : NULL;
+        path_len = p ? path_len - (size_t)(p - path) : 1;
+        path = p ? p : "/";
+    }
+    route_result rr;
+    if (!snapshot_route(sh->snap, host, host_len, path, path_len, &rr)) return NULL;
+    if (rr.preview) return rr.preview;
+    const char *overrides = NULL, *key = NULL;
+    size_t overrides_len = 0, key_len = 0;
+    if (rr.script->split_count > 1) {
+        /* The headers matter only when there is a choice to make. */
+        overrides = http_request_header(req, "cloudflare-workers-version-overrides", &overrides_len);
+        key = http_request_header(req, "cloudflare-workers-version-key", &key_len);
+    }
+    return snapshot_pick_version(rr.script, overrides, overrides_len, key, key_len,
+                                 key ? 0 : shard_random(sh));
+}
+
 void invocation_handle_request(void *shard_ptr, http_request *req) {
     shard *sh = shard_ptr;
-    size_t host_len = host_without_port(req->host.data ? req->host.data : "", req->host.len);
-    worker_version *v = sh->snap ? snapshot_route(sh->snap, req->host.data, host_len) : NULL;
+    worker_version *v = route_request(sh, req);
     if (!v) {
         static const char msg[] = "No Worker is deployed at this address.\n";
         http_respond(req, 404, NULL, "content-type: text/plain; charset=utf-8\r\n", 41, msg,

@@ -7,7 +7,11 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "base/fs.h"
+#include "base/path.h"
 #include "config/wrangler.h"
+#include "platform/store.h"
+
+#include <jansson.h>
 
 typedef struct project_loader {
     const worker_config *cfg;
@@ -19,46 +23,6 @@ static void watch(project_build_result *res, const char *path) {
         if (strcmp(res->watched[i], path) == 0) return;
     res->watched = xrealloc(res->watched, (res->watched_count + 1) * sizeof(char *));
     res->watched[res->watched_count++] = xstrdup(path);
-}
-
-/* Joins `specifier` to the directory of `referrer` and removes "." and ".." segments. Fails
- * when the result would leave the project directory: a Worker reads only its own files. */
-static int resolve_path(const char *referrer, const char *specifier, buf *out) {
-    buf joined = {0};
-    if (referrer) {
-        const char *slash = strrchr(referrer, '/');
-        if (slash) buf_append(&joined, referrer, (size_t)(slash - referrer) + 1);
-    }
-    buf_puts(&joined, specifier);
-    /* Split on '/' and rebuild. */
-    const char *segs[256];
-    size_t lens[256], n = 0;
-    const char *p = joined.data;
-    while (*p) {
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == 0 || (len == 1 && p[0] == '.')) {
-            /* skip */
-        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
-            if (n == 0) {
-                buf_free(&joined);
-                return -1;
-            }
-            n--;
-        } else if (n < 256) {
-            segs[n] = p;
-            lens[n++] = len;
-        }
-        if (!e) break;
-        p = e + 1;
-    }
-    buf_clear(out);
-    for (size_t i = 0; i < n; i++) {
-        if (i) buf_putc(out, '/');
-        buf_append(out, segs[i], lens[i]);
-    }
-    buf_free(&joined);
-    return 0;
 }
 
 static int project_load_module(void *ud, const char *referrer, const char *specifier,
@@ -83,7 +47,7 @@ static int project_load_module(void *ud, const char *referrer, const char *speci
     size_t slen = strlen(spec);
     if (slen > 7 && strcmp(spec + slen - 7, "?module") == 0) spec[slen - 7] = '\0';
     buf name = {0};
-    int resolved = resolve_path(referrer, spec, &name);
+    int resolved = path_resolve(referrer, spec, &name);
     free(spec);
     if (resolved != 0) {
         snprintf(msg, msglen, "the path leads outside the project directory");
@@ -145,11 +109,16 @@ static int project_load_module(void *ud, const char *referrer, const char *speci
     return 0;
 }
 
-static char *worker_facts_json(const worker_config *cfg, bool dev) {
-    buf j = {0};
-    buf_printf(&j, "{\"name\":\"%s\",\"compatibilityDate\":\"%s\",\"dev\":%s}", cfg->name,
-               cfg->compatibility_date ? cfg->compatibility_date : "", dev ? "true" : "false");
-    return buf_detach(&j, NULL);
+static char *worker_facts_json(const worker_config *cfg, const char *version_id) {
+    char now[32];
+    store_now(now);
+    json_t *facts = json_pack("{s:s, s:s, s:b, s:{s:s, s:s, s:s}}", "name", cfg->name,
+                              "compatibilityDate",
+                              cfg->compatibility_date ? cfg->compatibility_date : "", "dev", 1,
+                              "version", "id", version_id, "tag", "", "timestamp", now);
+    char *text = json_dumps(facts, JSON_COMPACT);
+    json_decref(facts);
+    return text;
 }
 
 int project_build(js_shard *compiler, const char *dir, const char *version_id,
@@ -180,7 +149,7 @@ int project_build(js_shard *compiler, const char *dir, const char *version_id,
     worker_limits_defaults(&limits);
     if (cfg.cpu_ms) limits.cpu_ms = cfg.cpu_ms;
     char *bindings = xstrdup(cfg.bindings_json);
-    char *facts = worker_facts_json(&cfg, true);
+    char *facts = worker_facts_json(&cfg, version_id);
     res->version = worker_version_new(cfg.name, version_id, program, bindings, facts, &limits);
     /* Run the top-level code once now, so a Worker that throws while loading is reported at
      * startup (or on reload) instead of on its first request. */
@@ -207,4 +176,81 @@ void project_build_result_free(project_build_result *res) {
     free(res->watched);
     if (res->version) worker_version_unref(res->version);
     memset(res, 0, sizeof *res);
+}
+
+/* The source map of a module: "<name>.map" next to it, or the file its last
+ * "//# sourceMappingURL=" comment names (relative to the module; data: URLs are inline). */
+static char *find_source_map(const char *dir, const char *name, const char *src, size_t len,
+                             size_t *map_len) {
+    const char *marker = "//# sourceMappingURL=";
+    const char *found = NULL;
+    for (const char *p = src; p && p < src + len;) {
+        const char *hit = memmem(p, (size_t)(src + len - p), marker, strlen(marker));
+        if (!hit) break;
+        found = hit;
+        p = hit + 1;
+    }
+    buf path = {0};
+    if (found) {
+        const char *url = found + strlen(marker);
+        const char *end = url;
+        while (end < src + len && *end != '\n' && *end != '\r' && *end != ' ') end++;
+        if (end - url > 5 && strncmp(url, "data:", 5) == 0) return NULL; /* inline: not a file */
+        const char *slash = strrchr(name, '/');
+        if (slash) buf_append(&path, name, (size_t)(slash - name) + 1);
+        buf_append(&path, url, (size_t)(end - url));
+    } else {
+        buf_printf(&path, "%s.map", name);
+    }
+    char *full = fs_join(dir, path.data);
+    buf_free(&path);
+    char *map = fs_is_file(full) ? fs_read_file(full, map_len, NULL, 0) : NULL;
+    free(full);
+    return map;
+}
+
+int project_collect(js_shard *compiler, const char *dir, project_bundle *out) {
+    memset(out, 0, sizeof *out);
+    if (worker_config_load(dir, &out->config, &out->diag) != 0) return -1;
+    project_build_result watched = {0};
+    project_loader pl = {&out->config, &watched};
+    js_error err;
+    js_program *program =
+        js_program_compile(compiler, out->config.main, project_load_module, &pl, &err);
+    for (size_t i = 0; i < watched.watched_count; i++) free(watched.watched[i]);
+    free(watched.watched);
+    if (!program) {
+        out->error = js_error_format(&err);
+        js_error_clear(&err);
+        return -1;
+    }
+    size_t n = js_program_module_count(program);
+    out->modules = xcalloc(n ? n : 1, sizeof *out->modules);
+    out->module_count = n;
+    for (size_t i = 0; i < n; i++) {
+        project_module *m = &out->modules[i];
+        size_t len;
+        const char *data = js_program_module_data(program, i, &len);
+        m->name = xstrdup(js_program_module_name(program, i));
+        m->kind = js_program_module_kind(program, i);
+        m->data = xmemdup0(data, len);
+        m->len = len;
+        if (out->config.upload_source_maps && m->kind == JS_MODULE_ESM)
+            m->source_map = find_source_map(dir, m->name, data, len, &m->source_map_len);
+    }
+    js_program_unref(program);
+    return 0;
+}
+
+void project_bundle_free(project_bundle *b) {
+    for (size_t i = 0; i < b->module_count; i++) {
+        free(b->modules[i].name);
+        free(b->modules[i].data);
+        free(b->modules[i].source_map);
+    }
+    free(b->modules);
+    worker_config_free(&b->config);
+    config_diag_free(&b->diag);
+    free(b->error);
+    memset(b, 0, sizeof *b);
 }

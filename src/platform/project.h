@@ -25,4 +25,31 @@ int project_build(js_shard *compiler, const char *dir, const char *version_id,
                   project_build_result *res);
 void project_build_result_free(project_build_result *res);
 
+/* A project as it is uploaded: its configuration and every module its main module reaches
+ * (in the order the compiler found them, main first), with the source map of each module
+ * that has one when the config says upload_source_maps = true (a file named like the module
+ * plus ".map", or the file a `//# sourceMappingURL=` comment names). */
+typedef struct project_module {
+    char *name;  /* relative to the project directory, e.g. "src/index.js" */
+    js_module_kind kind;
+    char *data;
+    size_t len;
+    char *source_map; /* the map's JSON, or NULL */
+    size_t source_map_len;
+} project_module;
+
+typedef struct project_bundle {
+    worker_config config;     /* loaded and validated */
+    project_module *modules;  /* modules[0] is the main module */
+    size_t module_count;
+    config_diag diag;
+    char *error;              /* compile error (file:line:col), when loading failed */
+} project_bundle;
+
+/* Loads and compiles the project in `dir` (validating it as project_build does, but without
+ * running its top-level code). Returns 0 or -1 (see diag and error); free with
+ * project_bundle_free either way. */
+int project_collect(js_shard *compiler, const char *dir, project_bundle *out);
+void project_bundle_free(project_bundle *b);
+
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "net/listen.h"
 
 /* How often the watchdog looks at the running JavaScript; the CPU limit is enforced to within
  * about this much. */
@@ -25,82 +26,6 @@ void server_config_defaults(server_config *cfg) {
     cfg->access_log = true;
     cfg->shutdown_grace_ms = 10000;
     cfg->realm_heap_limit = 128u * 1024 * 1024;
-}
-
-/* A listening socket of its own per shard, all on one address thanks to SO_REUSEPORT: the
- * kernel spreads incoming connections across the shards. */
-static int listen_socket(const char *ip, int port, char *err, size_t errlen) {
-    struct sockaddr_storage ss;
-    socklen_t slen;
-    memset(&ss, 0, sizeof ss);
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        slen = sizeof *in4;
-    } else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        slen = sizeof *in6;
-    } else {
-        snprintf(err, errlen, "invalid IP address \"%s\" (expected e.g. 127.0.0.1 or ::1)", ip);
-        return -1;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        snprintf(err, errlen, "socket: %s", strerror(errno));
-        return -1;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, 1024) != 0) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", ip, port, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* 0 if nothing listens on ip:port, -1 with a message otherwise. */
-static int probe_port_free(const char *ip, int port, char *err, size_t errlen) {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    socklen_t slen;
-    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, ip, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        slen = sizeof *in4;
-    } else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        slen = sizeof *in6;
-    } else {
-        return 0; /* listen_socket reports the bad address */
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    int rc = bind(fd, (struct sockaddr *)&ss, slen);
-    int e = errno;
-    close(fd);
-    if (rc != 0 && e == EADDRINUSE) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", ip, port, strerror(e));
-        return -1;
-    }
-    return 0;
-}
-
-static int bound_port(int fd) {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) return -1;
-    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
 static void watchdog_main(void *arg) {
@@ -155,18 +80,18 @@ int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t
     /* SO_REUSEPORT would let a second hearth share a port another one already serves (and
      * split its traffic); a plain bind first makes "address in use" an error as users expect. */
     if (port != 0) {
-        int probe = probe_port_free(cfg->ip, port, err, errlen);
+        int probe = net_port_free(cfg->ip, port, err, errlen);
         if (probe < 0) return -1;
     }
     int fds[256];
     if (n > 256) n = 256;
     for (unsigned i = 0; i < n; i++) {
-        fds[i] = listen_socket(cfg->ip, port, err, errlen);
+        fds[i] = net_listen(cfg->ip, port, true, err, errlen);
         if (fds[i] < 0) {
             for (unsigned j = 0; j < i; j++) close(fds[j]);
             return -1;
         }
-        if (i == 0) port = bound_port(fds[0]); /* port 0: the others join the chosen one */
+        if (i == 0) port = net_bound_port(fds[0]); /* port 0: the others join the chosen one */
     }
     srv->port = port;
     if (cfg->default_host[0] == '\0' && cfg->port == 0)

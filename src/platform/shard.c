@@ -48,9 +48,9 @@ static void flush_logs(shard *sh) {
 
 static bool version_in_snapshot(const snapshot *snap, const worker_version *v) {
     if (!snap) return false;
-    if (snap->default_worker == v) return true;
-    for (size_t i = 0; i < snap->worker_count; i++)
-        if (snap->workers[i] == v) return true;
+    for (size_t i = 0; i < snap->script_count; i++)
+        for (size_t k = 0; k < snap->scripts[i].version_count; k++)
+            if (snap->scripts[i].versions[k] == v) return true;
     return false;
 }
 

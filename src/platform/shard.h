@@ -62,6 +62,7 @@ typedef struct shard {
     /* CPU-limit watch: thread-CPU-clock deadline of the JavaScript running now (0 = none). */
     clockid_t cpu_clock;
     atomic_uint_fast64_t cpu_deadline_ns;
+    uint64_t rng; /* state of the version-split random numbers */
     /* Log lines (access log, console) collected during a loop turn, written once. */
     buf out, err;
 } shard;

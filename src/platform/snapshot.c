@@ -1,10 +1,13 @@
 #include "platform/snapshot.h"
 
+#include <ctype.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "net/sfv.h"
 
 /* A mutex rather than a lock-free pointer: loop threads take it once per publish (not per
  * request), so it is never contended on the hot path and the reference count can never race
@@ -13,14 +16,84 @@ static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static snapshot *current;
 static uint64_t generation;
 
-snapshot *snapshot_new(worker_version **workers, size_t count, worker_version *default_worker) {
+/* ---- building ---------------------------------------------------------------------------- */
+
+snapshot *snapshot_new(const char *domain) {
     snapshot *s = xcalloc(1, sizeof *s);
     atomic_init(&s->refs, 1);
-    s->workers = xcalloc(count ? count : 1, sizeof *s->workers);
-    for (size_t i = 0; i < count; i++) s->workers[i] = worker_version_ref(workers[i]);
-    s->worker_count = count;
-    s->default_worker = default_worker ? worker_version_ref(default_worker) : NULL;
+    s->domain = domain ? xstrdup(domain) : NULL;
     return s;
+}
+
+script_entry *snapshot_add_script(snapshot *s, const char *name) {
+    /* Entries are pointed to by routes and the default; grow only before those are added. */
+    s->scripts = xrealloc(s->scripts, (s->script_count + 1) * sizeof *s->scripts);
+    script_entry *se = &s->scripts[s->script_count++];
+    memset(se, 0, sizeof *se);
+    se->name = xstrdup(name);
+    return se;
+}
+
+void snapshot_add_version(script_entry *se, worker_version *v) {
+    se->versions = xrealloc(se->versions, (se->version_count + 1) * sizeof *se->versions);
+    se->versions[se->version_count++] = worker_version_ref(v);
+}
+
+void snapshot_set_split(script_entry *se, worker_version *a, double pa, worker_version *b,
+                        double pb) {
+    se->split_count = 0;
+    if (a) se->split[se->split_count++] = (split_entry){a, pa};
+    if (b) se->split[se->split_count++] = (split_entry){b, pb};
+    /* Oldest first, so the newest version's range is the top of [0, 100) and grows downward:
+     * a Version-Key already on the new version stays there as its share grows. */
+    if (se->split_count == 2 && se->split[0].version->number > se->split[1].version->number) {
+        split_entry t = se->split[0];
+        se->split[0] = se->split[1];
+        se->split[1] = t;
+    }
+}
+
+int snapshot_add_route(snapshot *s, const char *pattern, script_entry *se, char *err,
+                       size_t errlen) {
+    const char *slash = strchr(pattern, '/');
+    size_t host_len = slash ? (size_t)(slash - pattern) : strlen(pattern);
+    const char *path = slash ? slash : "/";
+    if (host_len == 0) {
+        snprintf(err, errlen, "route \"%s\": no host (expected e.g. \"api.example.com/*\")", pattern);
+        return -1;
+    }
+    route_entry r = {0};
+    r.pattern = xstrdup(pattern);
+    r.host_wildcard = pattern[0] == '*';
+    r.host = xstrndup(pattern + (r.host_wildcard ? 1 : 0), host_len - (r.host_wildcard ? 1 : 0));
+    for (char *p = r.host; *p; p++) *p = (char)tolower((unsigned char)*p);
+    size_t path_len = strlen(path);
+    r.path_wildcard = path_len > 0 && path[path_len - 1] == '*';
+    r.path = xstrndup(path, path_len - (r.path_wildcard ? 1 : 0));
+    if (strchr(r.host, '*') || strchr(r.path, '*')) {
+        snprintf(err, errlen,
+                 "route \"%s\": \"*\" is allowed only at the start of the host and the end of "
+                 "the path",
+                 pattern);
+        free(r.pattern);
+        free(r.host);
+        free(r.path);
+        return -1;
+    }
+    r.specificity = strlen(r.host) + strlen(r.path) + (r.host_wildcard ? 0 : 1) + (r.path_wildcard ? 0 : 1);
+    r.script = se;
+    s->routes = xrealloc(s->routes, (s->route_count + 1) * sizeof *s->routes);
+    s->routes[s->route_count++] = r;
+    return 0;
+}
+
+void snapshot_set_default(snapshot *s, script_entry *se) { s->default_script = se; }
+
+script_entry *snapshot_find_script(const snapshot *s, const char *name, size_t len) {
+    for (size_t i = 0; i < s->script_count; i++)
+        if (strlen(s->scripts[i].name) == len && strncasecmp(s->scripts[i].name, name, len) == 0)
+            return &s->scripts[i];
+    return NULL;
 }
 
 snapshot *snapshot_ref(snapshot *s) {
@@ -30,9 +103,20 @@ snapshot *snapshot_ref(snapshot *s) {
 
 void snapshot_unref(snapshot *s) {
     if (!s || atomic_fetch_sub(&s->refs, 1) != 1) return;
-    for (size_t i = 0; i < s->worker_count; i++) worker_version_unref(s->workers[i]);
-    worker_version_unref(s->default_worker);
-    free(s->workers);
+    for (size_t i = 0; i < s->script_count; i++) {
+        script_entry *se = &s->scripts[i];
+        for (size_t k = 0; k < se->version_count; k++) worker_version_unref(se->versions[k]);
+        free(se->versions);
+        free(se->name);
+    }
+    for (size_t i = 0; i < s->route_count; i++) {
+        free(s->routes[i].pattern);
+        free(s->routes[i].host);
+        free(s->routes[i].path);
+    }
+    free(s->routes);
+    free(s->scripts);
+    free(s->domain);
     free(s);
 }
 
@@ -52,13 +136,129 @@ snapshot *snapshot_current(void) {
     return s;
 }
 
-worker_version *snapshot_route(const snapshot *s, const char *host, size_t host_len) {
-    /* `<worker>.<anything>` selects a Worker by name; otherwise the default one serves. */
-    for (size_t i = 0; i < s->worker_count; i++) {
-        const char *name = s->workers[i]->worker_name;
-        size_t n = strlen(name);
-        if (host_len > n && host[n] == '.' && strncasecmp(host, name, n) == 0)
-            return s->workers[i];
+/* ---- routing ----------------------------------------------------------------------------- */
+
+static bool is_hex8(const char *p, size_t len) {
+    if (len < 8) return false;
+    for (int i = 0; i < 8; i++)
+        if (!isxdigit((unsigned char)p[i])) return false;
+    return true;
+}
+
+/* "<8 hex>-<script>" — a preview URL of one version. */
+static bool route_preview(const snapshot *s, const char *label, size_t len, route_result *out) {
+    if (len < 10 || !is_hex8(label, len) || label[8] != '-') return false;
+    script_entry *se = snapshot_find_script(s, label + 9, len - 9);
+    if (!se) return false;
+    for (size_t i = 0; i < se->version_count; i++) {
+        if (strncasecmp(se->versions[i]->version_id, label, 8) == 0) {
+            out->script = se;
+            out->preview = se->versions[i];
+            return true;
+        }
     }
-    return s->default_worker;
+    return false;
+}
+
+static bool host_matches(const route_entry *r, const char *host, size_t len) {
+    size_t n = strlen(r->host);
+    if (r->host_wildcard) return len >= n && strncasecmp(host + len - n, r->host, n) == 0;
+    return len == n && strncasecmp(host, r->host, n) == 0;
+}
+
+static bool path_matches(const route_entry *r, const char *path, size_t len) {
+    size_t n = strlen(r->path);
+    if (r->path_wildcard) return len >= n && strncmp(path, r->path, n) == 0;
+    return len == n && strncmp(path, r->path, n) == 0;
+}
+
+bool snapshot_route(const snapshot *s, const char *host, size_t host_len, const char *path,
+                    size_t path_len, route_result *out) {
+    out->script = NULL;
+    out->preview = NULL;
+    /* The label naming the script: before ".<domain>", or the first label without a domain. */
+    const char *label = host;
+    size_t label_len = 0;
+    if (s->domain) {
+        size_t dl = strlen(s->domain);
+        if (host_len > dl + 1 && host[host_len - dl - 1] == '.' &&
+            strncasecmp(host + host_len - dl, s->domain, dl) == 0)
+            label_len = host_len - dl - 1;
+    } else {
+        const char *dot = memchr(host, '.', host_len);
+        label_len = dot ? (size_t)(dot - host) : 0;
+    }
+    if (label_len) {
+        if (route_preview(s, label, label_len, out)) return true;
+        script_entry *se = snapshot_find_script(s, label, label_len);
+        if (se) {
+            out->script = se;
+            return true;
+        }
+    }
+    /* Route patterns: the most specific match wins. */
+    const route_entry *best = NULL;
+    size_t q = 0;
+    while (q < path_len && path[q] != '?') q++;
+    for (size_t i = 0; i < s->route_count; i++) {
+        const route_entry *r = &s->routes[i];
+        if (host_matches(r, host, host_len) && path_matches(r, path, q) &&
+            (!best || r->specificity > best->specificity))
+            best = r;
+    }
+    if (best) {
+        out->script = best->script;
+        return true;
+    }
+    out->script = s->default_script;
+    return out->script != NULL;
+}
+
+/* ---- version selection ------------------------------------------------------------------- */
+
+double version_key_point(const char *key, size_t len) {
+    /* FNV-1a, then a fixed-point position with 0.0001 resolution. */
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211ull;
+    }
+    return (double)(h % 1000000u) / 10000.0;
+}
+
+static worker_version *pick_by_point(const script_entry *se, double point) {
+    double edge = 0;
+    for (size_t i = 0; i < se->split_count; i++) {
+        edge += se->split[i].percentage;
+        if (point < edge) return se->split[i].version;
+    }
+    /* Rounding at the top end: the last version with a share. */
+    for (size_t i = se->split_count; i-- > 0;)
+        if (se->split[i].percentage > 0) return se->split[i].version;
+    return se->split[0].version;
+}
+
+worker_version *snapshot_pick_version(const script_entry *se, const char *overrides,
+                                      size_t overrides_len, const char *key, size_t key_len,
+                                      uint64_t random) {
+    if (se->split_count == 0) return NULL;
+    if (overrides) {
+        /* hello="<version id>": honoured only for a version of the active deployment; a value
+         * that does not parse as a dictionary is ignored. */
+        sfv_dict d;
+        if (sfv_parse_dict(overrides, overrides_len, &d, NULL, 0) == 0) {
+            const sfv_member *m = sfv_dict_get(&d, se->name);
+            worker_version *chosen = NULL;
+            if (m && (m->type == SFV_STRING || m->type == SFV_TOKEN)) {
+                for (size_t i = 0; i < se->split_count; i++)
+                    if (strcasecmp(se->split[i].version->version_id, m->string) == 0)
+                        chosen = se->split[i].version;
+            }
+            sfv_dict_free(&d);
+            if (chosen) return chosen;
+        }
+    }
+    if (se->split_count == 1) return se->split[0].version;
+    double point = key ? version_key_point(key, key_len) : (double)(random % 1000000u) / 10000.0;
+    return pick_by_point(se, point);
 }

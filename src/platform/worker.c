@@ -38,5 +38,7 @@ void worker_version_unref(worker_version *v) {
     free(v->version_id);
     free(v->bindings_json);
     free(v->worker_json);
+    free(v->tag);
+    free(v->created_on);
     free(v);
 }

@@ -1,7 +1,6 @@
 // The `env` object handed to handlers, built from the version's bindings (the Cloudflare
 // upload-metadata form: [{ type, name, ... }]).
 export function buildEnv(bindings, facts) {
-  void facts;
   const env = {};
   for (const b of bindings) {
     switch (b.type) {
@@ -11,6 +10,14 @@ export function buildEnv(bindings, facts) {
         break;
       case "json":
         env[b.name] = b.json;
+        break;
+      case "version_metadata":
+        // The version serving the request: { id, tag, timestamp }.
+        env[b.name] = Object.freeze({
+          id: facts.version?.id ?? "",
+          tag: facts.version?.tag ?? "",
+          timestamp: facts.version?.timestamp ?? "",
+        });
         break;
       default:
         throw new Error(`binding "${b.name}" has type "${b.type}", which hearth does not support`);
