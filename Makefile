@@ -89,6 +89,8 @@ FUZZ_SRCS_toml := src/config/toml.c src/config/value.c $(FUZZ_BASE)
 FUZZ_SRCS_url  := src/webapi/url.c src/webapi/url_host.c src/webapi/url_idna.c $(FUZZ_BASE)
 FUZZ_SRCS_config := src/config/jsonc.c src/config/dotenv.c src/config/value.c $(FUZZ_BASE)
 FUZZ_LIBS_config := -ljansson
+FUZZ_SRCS_multipart := src/net/multipart.c $(FUZZ_BASE)
+FUZZ_SRCS_sfv  := src/net/sfv.c $(FUZZ_BASE)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)
@@ -102,7 +104,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hearth
-	$(BUILD)/hearth dev examples/hello
+	HEARTH=$(BUILD)/hearth scripts/run.sh
 
 test: deps
 	@$(MAKE) --no-print-directory -j2 tests
@@ -116,11 +118,14 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hearth
 	@bench/run.sh
 
+# C and C++ sources (clang-format with .clang-format); `make test` checks them.
+FORMAT_SRCS := $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tests/fuzz/*.c tools/*.c)
+
 format:
-	clang-format -i $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tools/*.c)
+	clang-format -i $(FORMAT_SRCS)
 
 check-format:
-	@clang-format --dry-run -Werror $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tools/*.c)
+	@clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build

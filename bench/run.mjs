@@ -4,11 +4,16 @@
 //   (a) hello world            wrk req/s, p50, p99, RSS
 //   (b) JSON echo of a ~12 KB POST
 //   (c) 100 distinct small Workers loaded at once: RSS
+//   (d) `hearth serve` with a 50/50 split of two hello versions against `hearth dev` with one
+//       (the cost of version choice and the platform's routing; the peer is hearth dev)
+//   (e) deploy-to-live: from the deployment API call to the first response from the new
+//       version, against workerd's only way to change code — restart it with the new config
 //
 // The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
 // [--only a,b,c] [--connections N]. Prints a Markdown report and writes it to
 // bench/out/report-<date>.md.
 import { spawn, execFileSync } from "node:child_process";
+import http from "node:http";
 import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import path from "node:path";
@@ -27,16 +32,16 @@ const opt = (name, dflt) => {
 };
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
-const ONLY = opt("--only", "a,b,c").split(",");
+const ONLY = opt("--only", "a,b,c,d,e").split(",");
 
 mkdirSync(OUT, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- processes ---------------------------------------------------------------------------
 
-function start(cmd, argv, readyRe, { cwd } = {}) {
+function start(cmd, argv, readyRe, { cwd, env } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const onData = (d) => {
       out += d;
@@ -104,6 +109,46 @@ async function startHearth(dirs) {
   return { child, url: `http://127.0.0.1:${p}`, port: p };
 }
 
+const BENCH_TOKEN = "bench-token";
+
+async function startServe() {
+  const p = port();
+  const admin = port();
+  const data = mkdtempSync(path.join(tmpdir(), "hearth-bench-serve-"));
+  const child = await start(
+    HEARTH,
+    ["serve", "--data", data, "--listen", `127.0.0.1:${p}`, "--admin", `127.0.0.1:${admin}`, "--default-worker", "hello"],
+    /Serving on/,
+    { env: { HEARTH_ADMIN_TOKEN: BENCH_TOKEN } },
+  );
+  const api = `http://127.0.0.1:${admin}/client/v4`;
+  const call = async (method, pathname, body) => {
+    const init = { method, headers: { authorization: `Bearer ${BENCH_TOKEN}` } };
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers["content-type"] = "application/json";
+    }
+    const r = await (await fetch(api + pathname, init)).json();
+    if (!r.success) throw new Error(`${method} ${pathname}: ${JSON.stringify(r.errors)}`);
+    return r.result;
+  };
+  const account = (await call("GET", "/accounts"))[0].id;
+  const script = `/accounts/${account}/workers/scripts/hello`;
+  // Uploads a version of hello from `source`; returns its id.
+  const upload = async (source) => {
+    const fd = new FormData();
+    const meta = { main_module: "index.js", compatibility_date: "2024-09-23", bindings: [{ type: "plain_text", name: "GREETING", text: "Hello" }] };
+    fd.append("metadata", new Blob([JSON.stringify(meta)], { type: "application/json" }));
+    fd.append("index.js", new Blob([source], { type: "application/javascript+module" }), "index.js");
+    return (await call("POST", `${script}/versions`, fd)).id;
+  };
+  const deploy = (versions) =>
+    call("POST", `${script}/deployments`, { strategy: "percentage", versions: versions.map(([version_id, percentage]) => ({ version_id, percentage })) });
+  const cleanup = () => rmSync(data, { recursive: true, force: true });
+  return { child, url: `http://127.0.0.1:${p}`, port: p, upload, deploy, cleanup };
+}
+
 function capnpWorker(name, dir, file) {
   const src = readFileSync(path.join(dir, file), "utf8");
   writeFileSync(path.join(OUT, `${name}.js`), src);
@@ -111,8 +156,13 @@ function capnpWorker(name, dir, file) {
 }
 
 async function startWorkerd(workers) {
-  // workers: [{ name, dir, file }] — each gets its own socket (workerd routes by socket).
-  const ports = workers.map(() => port());
+  return startWorkerdAt(workers);
+}
+
+// workers: [{ name, dir, file }] — each gets its own socket (workerd routes by socket); the
+// first listens on `firstPort` when given.
+async function startWorkerdAt(workers, firstPort) {
+  const ports = workers.map((_, i) => (i === 0 && firstPort ? firstPort : port()));
   const services = workers.map((w) => capnpWorker(w.name, w.dir, w.file)).join(",\n    ");
   const sockets = workers
     .map((w, i) => `(name = "s${i}", address = "127.0.0.1:${ports[i]}", http = (), service = "${w.name}")`)
@@ -143,13 +193,14 @@ const config :Workerd.Config = (
 
 const results = [];
 
-async function scenario(label, run) {
+// Runs `run("hearth")` then `run(peer)`; the two never run at the same time.
+async function scenario(label, run, peer = "workerd") {
   process.stderr.write(`\n== ${label}\n`);
   const h = await run("hearth");
   process.stderr.write(`   hearth:  ${JSON.stringify(h)}\n`);
-  const w = await run("workerd");
-  process.stderr.write(`   workerd: ${JSON.stringify(w)}\n`);
-  results.push({ label, h, w });
+  const w = await run(peer);
+  process.stderr.write(`   ${peer}: ${JSON.stringify(w)}\n`);
+  results.push({ label, peer, h, w });
 }
 
 async function loadScenario(which, worker, wrkOpts, probe) {
@@ -215,7 +266,6 @@ export default {
     let server, hit;
     if (which === "hearth") {
       server = await startHearth(workers.map((w) => w.dir));
-      const http = await import("node:http");
       hit = (i) =>
         new Promise((resolve, reject) => {
           http
@@ -240,6 +290,111 @@ export default {
   }
 }
 
+// (d): the data plane of `hearth serve` splitting hello 50/50 over two versions, against
+// `hearth dev` serving the same code as its only version.
+async function splitScenario(which) {
+  const hello = readFileSync(path.join(HERE, "workers/hello/index.js"), "utf8");
+  if (which === "hearth dev") return loadScenario("hearth", "hello", {});
+  const server = await startServe();
+  try {
+    const a = await server.upload(hello);
+    const b = await server.upload(hello + "\n// second version\n");
+    await server.deploy([[a, 50], [b, 50]]);
+    await waitHttp(server.url + "/");
+    try {
+      execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, server.url + "/"], { stdio: "ignore" });
+    } catch {}
+    const r = wrk(server.url + "/");
+    r.rssMiB = rssMiB(server.child.pid);
+    return r;
+  } finally {
+    await stop(server.child);
+    server.cleanup();
+  }
+}
+
+// (e): deploy-to-live. A client asks back to back on one keep-alive connection; the time is
+// from the start of the change (hearth: the deployment API call; workerd: stopping the old
+// process to start one with the new code) to the first response from the new code.
+const DEPLOYS = 20;
+const versionSource = (i) => `export default { fetch() { return new Response("v${i}"); } };\n`;
+
+function poller(portNumber) {
+  const agent = new (http.Agent)({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise((resolve) => {
+      const req = http.get({ host: "127.0.0.1", port: portNumber, path: "/", agent }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve(body));
+      });
+      req.on("error", () => resolve(null)); // a restarting peer refuses connections
+    });
+  let closed = false;
+  return {
+    async until(expected) {
+      while (!closed) {
+        const body = await get();
+        if (body === expected) return performance.now();
+        if (body === null) await sleep(1);
+      }
+      return NaN;
+    },
+    close: () => {
+      closed = true;
+      agent.destroy();
+    },
+  };
+}
+
+async function deployLatencyScenario(which) {
+  const times = [];
+  if (which === "hearth") {
+    const server = await startServe();
+    const poll = poller(server.port);
+    try {
+      await server.deploy([[await server.upload(versionSource(0)), 100]]);
+      await poll.until("v0");
+      for (let i = 1; i <= DEPLOYS; i++) {
+        const id = await server.upload(versionSource(i));
+        const t0 = performance.now();
+        const [seen] = await Promise.all([poll.until(`v${i}`), server.deploy([[id, 100]])]);
+        times.push(seen - t0);
+      }
+    } finally {
+      poll.close();
+      await stop(server.child);
+      server.cleanup();
+    }
+  } else {
+    const dir = mkdtempSync(path.join(tmpdir(), "hearth-bench-redeploy-"));
+    let server = null;
+    const runVersion = async (i) => {
+      writeFileSync(path.join(dir, "index.js"), versionSource(i));
+      return startWorkerdAt([{ name: `v${i}`, dir, file: "index.js" }], fixedPort);
+    };
+    const fixedPort = port();
+    const poll = poller(fixedPort);
+    try {
+      server = await runVersion(0);
+      await poll.until("v0");
+      for (let i = 1; i <= DEPLOYS; i++) {
+        const t0 = performance.now();
+        await stop(server.child);
+        server = await runVersion(i);
+        times.push((await poll.until(`v${i}`)) - t0);
+      }
+    } finally {
+      poll.close();
+      if (server) await stop(server.child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  times.sort((x, y) => x - y);
+  const at = (q) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
+  return { liveMedianMs: at(0.5), liveP90Ms: at(0.9), liveMaxMs: times[times.length - 1] };
+}
+
 // ---- main --------------------------------------------------------------------------------
 
 const hearthVersion = execFileSync(HEARTH, ["--version"], { encoding: "utf8" }).trim();
@@ -254,6 +409,8 @@ if (ONLY.includes("b")) {
   );
 }
 if (ONLY.includes("c")) await scenario("(c) 100 Workers loaded", manyWorkersScenario);
+if (ONLY.includes("d")) await scenario("(d) hello, serve 50/50 split vs dev", splitScenario, "hearth dev");
+if (ONLY.includes("e")) await scenario(`(e) deploy to live, ${DEPLOYS} deploys`, deployLatencyScenario);
 
 // ---- report ------------------------------------------------------------------------------
 
@@ -262,14 +419,23 @@ const ratio = (a, b) => (a === undefined || b === undefined ? "—" : (a / b).to
 const date = new Date().toISOString().slice(0, 10);
 let md = `### ${date} — \`node bench/run.mjs --duration ${DURATION} --connections ${CONNECTIONS}\`\n\n`;
 md += `${hearthVersion} vs ${workerdVersion}; ${cpus().length} CPUs (${cpus()[0].model}); wrk -t1 -c${CONNECTIONS} -d${DURATION}s, same machine as the servers.\n\n`;
-md += "| scenario | metric | hearth | workerd | hearth/workerd |\n|---|---|---:|---:|---:|\n";
-for (const { label, h, w } of results) {
-  if (h.rps !== undefined) {
-    md += `| ${label} | req/s | ${fmt(h.rps, 0)} | ${fmt(w.rps, 0)} | ${ratio(h.rps, w.rps)} |\n`;
-    md += `| | p50 ms | ${fmt(h.p50, 2)} | ${fmt(w.p50, 2)} | ${ratio(h.p50, w.p50)} |\n`;
-    md += `| | p99 ms | ${fmt(h.p99, 2)} | ${fmt(w.p99, 2)} | ${ratio(h.p99, w.p99)} |\n`;
+md += "| scenario | metric | hearth | peer | hearth/peer |\n|---|---|---:|---:|---:|\n";
+const METRICS = [
+  ["rps", "req/s", 0],
+  ["p50", "p50 ms", 2],
+  ["p99", "p99 ms", 2],
+  ["rssMiB", "RSS MiB", 1],
+  ["liveMedianMs", "to live, median ms", 1],
+  ["liveP90Ms", "to live, p90 ms", 1],
+  ["liveMaxMs", "to live, max ms", 1],
+];
+for (const { label, peer, h, w } of results) {
+  let first = true;
+  for (const [key, name, digits] of METRICS) {
+    if (h[key] === undefined) continue;
+    md += `| ${first ? `${label} (peer: ${peer})` : ""} | ${name} | ${fmt(h[key], digits)} | ${fmt(w[key], digits)} | ${ratio(h[key], w[key])} |\n`;
+    first = false;
   }
-  md += `| ${h.rps !== undefined ? "" : label} | RSS MiB | ${fmt(h.rssMiB)} | ${fmt(w.rssMiB)} | ${ratio(h.rssMiB, w.rssMiB)} |\n`;
   if (h.non2xx || w.non2xx) md += `| | non-2xx | ${h.non2xx} | ${w.non2xx} | |\n`;
 }
 const file = path.join(OUT, `report-${date}.md`);

@@ -72,6 +72,7 @@ fuzz() {
   return $ok
 }
 
+run_step "formatting (clang-format)" make --no-print-directory check-format
 run_step "C unit tests" unit_tests build
 run_step "conformance suites" conformance build
 run_step "JavaScript unit tests (node)" node --test tests/js/

@@ -16,6 +16,13 @@ static const char kUsage[] =
     "  dev [DIR...]      serve the Worker in DIR from its wrangler.toml, reloading on edits\n"
     "  serve             run the platform: versions, deployments, the control API\n"
     "\n"
+    "  login             save the control API's URL and token for the commands below\n"
+    "  deploy [DIR]      upload the Worker in DIR and send all its traffic to it\n"
+    "  versions          upload, list, view and deploy versions (gradual deployments)\n"
+    "  deployments       list the Worker's deployments, or show the active one\n"
+    "  rollback [ID]     deploy an earlier version again\n"
+    "  delete [NAME]     delete a Worker with its versions and deployments\n"
+    "\n"
     "Options:\n"
     "  -h, --help        show this help (or `hearth <command> --help`)\n"
     "  -v, --version     print hearth's version\n";
@@ -35,6 +42,12 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "dev")) return cmd_dev(argc - 1, argv + 1);
+    if (!strcmp(cmd, "login")) return cmd_login(argc - 1, argv + 1);
+    if (!strcmp(cmd, "deploy")) return cmd_deploy(argc - 1, argv + 1);
+    if (!strcmp(cmd, "versions")) return cmd_versions(argc - 1, argv + 1);
+    if (!strcmp(cmd, "deployments")) return cmd_deployments(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rollback")) return cmd_rollback(argc - 1, argv + 1);
+    if (!strcmp(cmd, "delete")) return cmd_delete(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "hearth: unknown command \"%s\"; run `hearth --help` for the list\n", cmd);
     return 2;

@@ -27,9 +27,13 @@ void *xrealloc(void *p, size_t n) {
     return q;
 }
 
-char *xstrdup(const char *s) { return xmemdup0(s, strlen(s)); }
+char *xstrdup(const char *s) {
+    return xmemdup0(s, strlen(s));
+}
 
-char *xstrndup(const char *s, size_t n) { return xmemdup0(s, strnlen(s, n)); }
+char *xstrndup(const char *s, size_t n) {
+    return xmemdup0(s, strnlen(s, n));
+}
 
 char *xmemdup0(const void *p, size_t n) {
     char *q = xmalloc(n + 1);

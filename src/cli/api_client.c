@@ -35,8 +35,9 @@ static bool http_url(const char *s) {
 int api_client_init(api_client *c, const char *url, const char *token) {
     memset(c, 0, sizeof *c);
     if (!http_url(url) || !printable(url)) {
-        fprintf(stderr, "hearth: the control API URL must start with http:// or https:// (found "
-                        "\"%s\")\n",
+        fprintf(stderr,
+                "hearth: the control API URL must start with http:// or https:// (found "
+                "\"%s\")\n",
                 url);
         return -1;
     }
@@ -49,14 +50,17 @@ int api_client_init(api_client *c, const char *url, const char *token) {
     c->token = xstrdup(token);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     c->curl = curl_easy_init();
+    if (!c->curl) {
+        fprintf(stderr, "hearth: libcurl failed to start\n");
+        api_client_close(c);
+        return -1;
+    }
     return 0;
 }
 
 void api_client_close(api_client *c) {
-    if (c->curl) {
-        curl_easy_cleanup(c->curl);
-        curl_global_cleanup();
-    }
+    if (c->curl) curl_easy_cleanup(c->curl);
+    if (c->url) curl_global_cleanup(); /* paired with the init in api_client_init */
     free(c->url);
     free(c->token);
     free(c->account_id);
@@ -94,8 +98,8 @@ int api_config_save(const api_client *c, char *err, size_t errlen) {
         snprintf(err, errlen, "neither XDG_CONFIG_HOME nor HOME is set");
         return -1;
     }
-    json_t *cfg = json_pack("{s:s, s:s, s:s?}", "api_url", c->url, "token", c->token,
-                            "account_id", c->account_id);
+    json_t *cfg = json_pack("{s:s, s:s, s:s?}", "api_url", c->url, "token", c->token, "account_id",
+                            c->account_id);
     char *text = json_dumps(cfg, JSON_INDENT(2));
     json_decref(cfg);
     buf data = {0};
@@ -132,8 +136,9 @@ static int config_load(json_t **out) {
              (json_object_get(cfg, "account_id") && !json_str(cfg, "account_id")))
         bad = "api_url, token and account_id must be strings";
     if (bad) {
-        fprintf(stderr, "hearth: %s: not a usable hearth config file: %s; run `hearth login` "
-                        "again\n",
+        fprintf(stderr,
+                "hearth: %s: not a usable hearth config file: %s; run `hearth login` "
+                "again\n",
                 path, bad);
         json_decref(cfg);
         free(path);
@@ -200,8 +205,7 @@ int api_fetch_account(api_client *c) {
     return 0;
 }
 
-char *api_script_path(const api_client *c, const char *script, const char *suffix,
-                      const char *id) {
+char *api_script_path(const api_client *c, const char *script, const char *suffix, const char *id) {
     char *esc = curl_easy_escape(c->curl, script, 0);
     char *esc_id = id ? curl_easy_escape(c->curl, id, 0) : NULL;
     buf b = {0};

@@ -14,7 +14,7 @@
 #define API_DEFAULT_URL "http://127.0.0.1:8788"
 
 typedef struct api_client {
-    char *url;        /* e.g. "http://127.0.0.1:8788", no trailing slash */
+    char *url; /* e.g. "http://127.0.0.1:8788", no trailing slash */
     char *token;
     char *account_id; /* NULL until known */
     void *curl;       /* CURL *, reused so connections are kept alive between calls */
@@ -47,8 +47,7 @@ json_t *api_call(api_client *c, const char *method, const char *path, json_t *bo
 
 /* "/accounts/<account>/workers/scripts/<script><suffix><id>", script and id (which may be
  * NULL) escaped for a URL path; malloc'd. */
-char *api_script_path(const api_client *c, const char *script, const char *suffix,
-                      const char *id);
+char *api_script_path(const api_client *c, const char *script, const char *suffix, const char *id);
 
 /* Asks GET /accounts for the account's id; -1 after printing why it could not. */
 int api_fetch_account(api_client *c);

@@ -7,6 +7,13 @@
 #define HEARTH_VERSION "0.1.0"
 
 int cmd_dev(int argc, char **argv);
+/* Clients of `hearth serve`'s control API (docs/api.md). */
+int cmd_login(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
+int cmd_versions(int argc, char **argv);
+int cmd_deployments(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /* Parses a whole decimal integer in [min, max]. */

@@ -33,8 +33,9 @@ int client_option(int argc, char **argv, int *i, const char *name, const char *a
 
 bool client_utf8(const char *s) {
     json_t *j = json_string(s);
+    if (!j) return false;
     json_decref(j);
-    return j != NULL;
+    return true;
 }
 
 int client_missing_value(const char *usage, const char *option) {
@@ -45,7 +46,8 @@ int client_missing_value(const char *usage, const char *option) {
 
 int client_bad_argument(const char *usage, const char *arg) {
     char msg[256];
-    snprintf(msg, sizeof msg, "%s %.200s", arg[0] == '-' && arg[1] ? "unknown option" : "unexpected argument", arg);
+    snprintf(msg, sizeof msg, "%s %.200s",
+             arg[0] == '-' && arg[1] ? "unknown option" : "unexpected argument", arg);
     return cli_usage_error(usage, msg);
 }
 
@@ -67,8 +69,8 @@ char *client_script_name(const char *name, const char *dir) {
         out = xstrdup(cfg.name);
     } else {
         if (d.text.len) fputs(d.text.data, stderr);
-        fprintf(stderr, "hearth: cannot tell which Worker: give --name NAME, or run this in a "
-                        "project directory (or name one) whose wrangler.toml sets name\n");
+        fprintf(stderr, "hearth: cannot tell which Worker: give --name NAME, or run this in the "
+                        "Worker's project directory (the one with its wrangler.toml)\n");
     }
     worker_config_free(&cfg);
     config_diag_free(&d);
@@ -77,7 +79,9 @@ char *client_script_name(const char *name, const char *dir) {
 
 /* ---- prompts ----------------------------------------------------------------------------- */
 
-bool client_interactive(void) { return isatty(STDIN_FILENO) == 1; }
+bool client_interactive(void) {
+    return isatty(STDIN_FILENO) == 1;
+}
 
 /* While a hidden prompt has echo off, an interrupt must turn it back on, or the user's shell
  * is left without echo. */
@@ -90,24 +94,26 @@ static void restore_echo(int sig) {
 }
 
 char *client_read_line(const char *prompt, bool hidden) {
-    fputs(prompt, stderr);
-    fflush(stderr);
-    bool echo_off = false;
-    struct sigaction sa, old_int, old_term;
-    if (hidden && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
+    bool hooked = hidden && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios) == 0;
+    struct sigaction old_int, old_term;
+    if (hooked) {
+        struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = restore_echo;
         sigaction(SIGINT, &sa, &old_int);
         sigaction(SIGTERM, &sa, &old_term);
         struct termios t = saved_termios;
         t.c_lflag &= ~(tcflag_t)ECHO;
-        echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
     }
+    /* Only now: whatever is typed after the prompt appears must not be echoed. */
+    fputs(prompt, stderr);
+    fflush(stderr);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n = getline(&line, &cap, stdin);
-    if (hidden && isatty(STDIN_FILENO)) {
-        if (echo_off) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
+    if (hooked) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
         fputc('\n', stderr); /* the newline the user typed was not echoed */
@@ -229,8 +235,9 @@ json_t *client_find_version(json_t *items, const char *ref, const char *script) 
             }
         }
     } else {
-        fprintf(stderr, "hearth: \"%s\" is ambiguous: %zu versions of %s have ids starting with "
-                        "it:\n",
+        fprintf(stderr,
+                "hearth: \"%s\" is ambiguous: %zu versions of %s have ids starting with "
+                "it:\n",
                 shown, matches, script);
         json_array_foreach(items, i, v) {
             const char *id = json_str(v, "id");
@@ -254,8 +261,8 @@ static json_t *version_by_id(json_t *items, const char *id) {
 
 /* The table of a deployment's versions: percentage, id, and what `versions` know of each. */
 static table *split_table(json_t *splits, json_t *versions) {
-    static const char *const headers[] = {"PERCENT", "VERSION ID", "NUMBER", "CREATED", "TAG",
-                                          "MESSAGE"};
+    static const char *const headers[] = {"PERCENT", "VERSION ID", "NUMBER",
+                                          "CREATED", "TAG",        "MESSAGE"};
     table *t = table_new(6, headers);
     size_t i;
     json_t *s;
@@ -310,8 +317,8 @@ int client_deploy(api_client *c, const char *script, const deploy_split *splits,
         double p = splits[i].percentage;
         /* Whole numbers go as integers: what people expect to read back. */
         json_t *pct = p == (double)(long long)p ? json_integer((long long)p) : json_real(p);
-        json_array_append_new(list, json_pack("{s:s, s:o}", "version_id", splits[i].version_id,
-                                              "percentage", pct));
+        json_array_append_new(
+            list, json_pack("{s:s, s:o}", "version_id", splits[i].version_id, "percentage", pct));
     }
     if (!yes) {
         if (!client_interactive()) {

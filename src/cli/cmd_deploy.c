@@ -93,21 +93,6 @@ static int collect(const char *dir, project_bundle *b) {
     return rc;
 }
 
-/* Adds a binding, replacing one of the same name (as the config loader does). */
-static void put_binding(json_t *bindings, json_t *binding) {
-    const char *name = json_str(binding, "name");
-    size_t i;
-    json_t *b;
-    json_array_foreach(bindings, i, b) {
-        const char *other = json_str(b, "name");
-        if (other && name && !strcmp(other, name)) {
-            json_array_remove(bindings, i);
-            break;
-        }
-    }
-    json_array_append_new(bindings, binding);
-}
-
 /* The route patterns of `route` / `routes` (strings or { pattern = "..." } tables; the
  * config loader has checked their form). */
 static json_t *config_routes(const cfg_value *doc) {
@@ -130,15 +115,12 @@ static json_t *config_routes(const cfg_value *doc) {
 
 static json_t *upload_metadata(const project_bundle *b, const upload_options *o) {
     const worker_config *cfg = &b->config;
+    /* [vars], [version_metadata] and .dev.vars, already in the upload's form. */
     json_t *bindings = json_loads(cfg->bindings_json ? cfg->bindings_json : "[]", 0, NULL);
     if (!json_is_array(bindings)) {
         json_decref(bindings);
         bindings = json_array();
     }
-    const cfg_value *vm = cfg_table_get(cfg_table_get(cfg->doc, "version_metadata"), "binding");
-    if (vm && vm->type == CFG_STRING)
-        put_binding(bindings,
-                    json_pack("{s:s, s:s}", "type", "version_metadata", "name", vm->u.str.ptr));
     json_t *flags = json_array();
     for (size_t i = 0; i < cfg->compatibility_flag_count; i++)
         json_array_append_new(flags, json_string(cfg->compatibility_flags[i]));
@@ -162,11 +144,16 @@ static json_t *upload_metadata(const project_bundle *b, const upload_options *o)
 
 static const char *module_type(js_module_kind kind) {
     switch (kind) {
-    case JS_MODULE_ESM: return "application/javascript+module";
-    case JS_MODULE_TEXT: return "text/plain";
-    case JS_MODULE_DATA: return "application/octet-stream";
-    case JS_MODULE_JSON: return "application/json";
-    case JS_MODULE_WASM: return "application/wasm";
+    case JS_MODULE_ESM:
+        return "application/javascript+module";
+    case JS_MODULE_TEXT:
+        return "text/plain";
+    case JS_MODULE_DATA:
+        return "application/octet-stream";
+    case JS_MODULE_JSON:
+        return "application/json";
+    case JS_MODULE_WASM:
+        return "application/wasm";
     }
     return "application/octet-stream";
 }
@@ -261,6 +248,10 @@ static int upload(int argc, char **argv, bool deploy) {
     return status;
 }
 
-int cmd_deploy(int argc, char **argv) { return upload(argc, argv, true); }
+int cmd_deploy(int argc, char **argv) {
+    return upload(argc, argv, true);
+}
 
-int cmd_versions_upload(int argc, char **argv) { return upload(argc, argv, false); }
+int cmd_versions_upload(int argc, char **argv) {
+    return upload(argc, argv, false);
+}

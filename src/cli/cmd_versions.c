@@ -67,6 +67,18 @@ static const char kDeployUsage[] =
 
 /* ---- list -------------------------------------------------------------------------------- */
 
+/* Where a version came from: "api (upload)", "api (create)" for one made by `deploy`. */
+static char *version_source(json_t *v) {
+    const char *source = json_str(json_object_get(v, "metadata"), "source");
+    const char *trigger = json_str(json_object_get(v, "annotations"), "workers/triggered_by");
+    buf b = {0};
+    if (source && trigger)
+        buf_printf(&b, "%s (%s)", source, trigger);
+    else if (source || trigger)
+        buf_puts(&b, source ? source : trigger);
+    return b.len ? buf_detach(&b, NULL) : NULL;
+}
+
 static int versions_list(int argc, char **argv) {
     const char *name = NULL, *dir = NULL;
     bool json = false;
@@ -110,8 +122,8 @@ static int versions_list(int argc, char **argv) {
         printf("%s has no versions.\n", shown);
         free(shown);
     } else {
-        static const char *const headers[] = {"VERSION ID", "NUMBER", "CREATED", "TAG",
-                                              "MESSAGE",    "SOURCE"};
+        static const char *const headers[] = {"VERSION ID", "NUMBER",  "CREATED",
+                                              "TAG",        "MESSAGE", "SOURCE"};
         table *t = table_new(6, headers);
         size_t i;
         json_t *v;
@@ -130,12 +142,9 @@ static int versions_list(int argc, char **argv) {
             free(created);
             table_cell(t, json_str(ann, "workers/tag"), 24);
             table_cell(t, json_str(ann, "workers/message"), 48);
-            const char *source = json_str(meta, "source");
-            const char *trigger = json_str(ann, "workers/triggered_by");
-            if (source && trigger)
-                table_cellf(t, "%s (%s)", source, trigger);
-            else
-                table_cell(t, source ? source : trigger, 0);
+            char *source = version_source(v);
+            table_cell(t, source, 0);
+            free(source);
         }
         table_print(t, stdout, 0);
         table_free(t);
@@ -203,25 +212,18 @@ static void print_version(json_t *v) {
     json_t *res = json_object_get(v, "resources");
     json_t *script = json_object_get(res, "script");
     json_t *rt = json_object_get(res, "script_runtime");
-    char buf[64];
+    char text[64];
     field("Version ID:", json_str(v, "id"));
     json_t *num = json_object_get(v, "number");
-    snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(num));
-    field("Number:", json_is_integer(num) ? buf : NULL);
+    snprintf(text, sizeof text, "%lld", (long long)json_integer_value(num));
+    field("Number:", json_is_integer(num) ? text : NULL);
     char *created = client_time(json_str(meta, "created_on"));
     field("Created:", created);
     free(created);
     field("Author:", json_str(meta, "author_email"));
-    const char *source = json_str(meta, "source");
-    const char *trigger = json_str(ann, "workers/triggered_by");
-    if (source && trigger) {
-        char *s = xmalloc(strlen(source) + strlen(trigger) + 4);
-        sprintf(s, "%s (%s)", source, trigger);
-        field("Source:", s);
-        free(s);
-    } else {
-        field("Source:", source ? source : trigger);
-    }
+    char *source = version_source(v);
+    field("Source:", source);
+    free(source);
     field("Tag:", json_str(ann, "workers/tag"));
     field("Message:", json_str(ann, "workers/message"));
     field("Main module:", json_str(script, "main_module"));
@@ -234,8 +236,8 @@ static void print_version(json_t *v) {
     field("Compatibility flags:", flags);
     free(flags);
     json_t *cpu = json_object_get(json_object_get(rt, "limits"), "cpu_ms");
-    snprintf(buf, sizeof buf, "%g ms", json_number_value(cpu));
-    field("CPU limit:", json_is_number(cpu) ? buf : NULL);
+    snprintf(text, sizeof text, "%g ms", json_number_value(cpu));
+    field("CPU limit:", json_is_number(cpu) ? text : NULL);
     print_bindings(json_object_get(res, "bindings"));
 }
 
@@ -372,8 +374,7 @@ static bool parse_count(const char *s, size_t max, size_t *out) {
  * of versions chosen (1 or 2), or 0 when input ended. */
 static size_t choose_versions(json_t *items, const char *script, deploy_split *out) {
     size_t shown = json_array_size(items) < 10 ? json_array_size(items) : 10;
-    static const char *const headers[] = {"#", "VERSION ID", "NUMBER", "CREATED", "TAG",
-                                          "MESSAGE"};
+    static const char *const headers[] = {"#", "VERSION ID", "NUMBER", "CREATED", "TAG", "MESSAGE"};
     table *t = table_new(6, headers);
     for (size_t i = 0; i < shown; i++) {
         json_t *v = json_array_get(items, i);
@@ -409,7 +410,7 @@ static size_t choose_versions(json_t *items, const char *script, deploy_split *o
         for (char *tok = strtok(line, " ,\t"); tok && ok; tok = strtok(NULL, " ,\t")) {
             size_t index;
             json_t *v = parse_count(tok, shown, &index) ? json_array_get(items, index - 1)
-                                                         : client_find_version(items, tok, script);
+                                                        : client_find_version(items, tok, script);
             if (!v) {
                 ok = false;
             } else if (count == 2) {
@@ -521,20 +522,18 @@ static int versions_deploy(int argc, char **argv) {
         for (size_t i = 0; i < nspecs && ok; i++) {
             /* The id ends at the last '@' (ids never hold one). */
             const char *at = strrchr(specs[i].ref, '@');
-            char *ref = at ? xstrndup(specs[i].ref, (size_t)(at - specs[i].ref))
-                           : xstrdup(specs[i].ref);
-            json_t *v = client_find_version(items, ref, script);
-            const char *id = json_str(v, "id");
-            for (size_t k = 0; k < n && id; k++)
-                if (!strcmp(splits[k].version_id, id)) {
-                    fprintf(stderr, "hearth: version %s is given twice\n", id);
-                    id = NULL;
-                    v = NULL;
-                }
+            char *ref =
+                at ? xstrndup(specs[i].ref, (size_t)(at - specs[i].ref)) : xstrdup(specs[i].ref);
+            const char *id = json_str(client_find_version(items, ref, script), "id");
             free(ref);
+            for (size_t k = 0; k < n && id; k++) {
+                if (strcmp(splits[k].version_id, id) != 0) continue;
+                fprintf(stderr, "hearth: version %s is given twice\n", splits[k].version_id);
+                id = NULL;
+            }
             if (!id) {
                 ok = false;
-                continue;
+                break;
             }
             splits[n].version_id = xstrdup(id);
             splits[n++].percentage = specs[i].percentage;
@@ -542,15 +541,16 @@ static int versions_deploy(int argc, char **argv) {
         if (ok) status = client_deploy(&c, script, splits, n, message, yes, json, items);
     } else if (json_array_size(items) == 0) {
         char *shown = term_clean(script, false, 0);
-        fprintf(stderr, "hearth: %s has no versions to deploy; upload one with `hearth versions "
-                        "upload`\n",
+        fprintf(stderr,
+                "hearth: %s has no versions to deploy; upload one with `hearth versions "
+                "upload`\n",
                 shown);
         free(shown);
     } else {
         n = choose_versions(items, script, splits);
         if (n && !message) {
-            asked_message = client_read_line("Deployment message (optional, Enter to skip): ",
-                                             false);
+            asked_message =
+                client_read_line("Deployment message (optional, Enter to skip): ", false);
             if (asked_message && !*asked_message) {
                 free(asked_message);
                 asked_message = NULL;

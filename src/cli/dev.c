@@ -181,7 +181,8 @@ int cmd_dev(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--port")) {
             long n;
-            if (!cli_parse_long(v, 0, 65535, &n)) return cli_usage_error(kDevUsage, "--port needs a port number from 0 to 65535");
+            if (!cli_parse_long(v, 0, 65535, &n))
+                return cli_usage_error(kDevUsage, "--port needs a port number from 0 to 65535");
             cfg.port = (int)n;
             i++;
         } else if (!strcmp(a, "--ip")) {
@@ -190,24 +191,29 @@ int cmd_dev(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--threads")) {
             long n;
-            if (!cli_parse_long(v, 1, 256, &n)) return cli_usage_error(kDevUsage, "--threads needs a number from 1 to 256");
+            if (!cli_parse_long(v, 1, 64, &n))
+                return cli_usage_error(kDevUsage, "--threads needs a number from 1 to 64");
             cfg.threads = (unsigned)n;
             i++;
         } else if (!strcmp(a, "--no-access-log")) {
             cfg.access_log = false;
         } else if (!strcmp(a, "--max-body-size")) {
             long n;
-            if (!cli_parse_long(v, 0, 1L << 40, &n)) return cli_usage_error(kDevUsage, "--max-body-size needs a number of bytes");
+            if (!cli_parse_long(v, 0, 1L << 40, &n))
+                return cli_usage_error(kDevUsage, "--max-body-size needs a number of bytes");
             cfg.http.max_body_bytes = (size_t)n;
             i++;
         } else if (!strcmp(a, "--memory-limit")) {
             long n;
-            if (!cli_parse_long(v, 16, 65536, &n)) return cli_usage_error(kDevUsage, "--memory-limit needs a number of MiB from 16 to 65536");
+            if (!cli_parse_long(v, 16, 65536, &n))
+                return cli_usage_error(kDevUsage,
+                                       "--memory-limit needs a number of MiB from 16 to 65536");
             cfg.realm_heap_limit = (size_t)n * 1024 * 1024;
             i++;
         } else if (!strcmp(a, "--request-timeout") || !strcmp(a, "--idle-timeout")) {
             double s;
-            if (!cli_parse_seconds(v, &s)) return cli_usage_error(kDevUsage, "timeouts are given in seconds, e.g. 30 or 0.5");
+            if (!cli_parse_seconds(v, &s))
+                return cli_usage_error(kDevUsage, "timeouts are given in seconds, e.g. 30 or 0.5");
             uint64_t ms = (uint64_t)(s * 1000.0);
             if (!strcmp(a, "--request-timeout"))
                 cfg.http.request_timeout_ms = ms ? ms : 1;

@@ -32,6 +32,8 @@ static const char kServeUsage[] =
     "  --request-timeout S    seconds a client may take to send a request (default 30)\n"
     "  --idle-timeout S       seconds an idle keep-alive connection stays open (default 60)\n"
     "  --memory-limit MIB     JavaScript heap per Worker instance (default 128)\n"
+    "  --unload-after S       unload versions in no active deployment after S idle seconds\n"
+    "                         (default 30)\n"
     "  -h, --help             show this help\n"
     "\n"
     "On first start an admin API token is printed once; HEARTH_ADMIN_TOKEN sets it instead.\n";
@@ -107,29 +109,42 @@ int cmd_serve(int argc, char **argv) {
             cc.domain = v;
             i++;
         } else if (!strcmp(a, "--default-worker")) {
-            if (!v || !*v) return cli_usage_error(kServeUsage, "--default-worker needs a Worker name");
+            if (!v || !*v)
+                return cli_usage_error(kServeUsage, "--default-worker needs a Worker name");
             cc.default_worker = v;
             i++;
         } else if (!strcmp(a, "--threads")) {
             long n;
-            if (!cli_parse_long(v, 1, 256, &n)) return cli_usage_error(kServeUsage, "--threads needs a number from 1 to 256");
+            if (!cli_parse_long(v, 1, 64, &n))
+                return cli_usage_error(kServeUsage, "--threads needs a number from 1 to 64");
             cfg.threads = (unsigned)n;
             i++;
         } else if (!strcmp(a, "--access-log")) {
             cfg.access_log = true;
         } else if (!strcmp(a, "--max-body-size")) {
             long n;
-            if (!cli_parse_long(v, 0, 1L << 40, &n)) return cli_usage_error(kServeUsage, "--max-body-size needs a number of bytes");
+            if (!cli_parse_long(v, 0, 1L << 40, &n))
+                return cli_usage_error(kServeUsage, "--max-body-size needs a number of bytes");
             cfg.http.max_body_bytes = (size_t)n;
             i++;
         } else if (!strcmp(a, "--memory-limit")) {
             long n;
-            if (!cli_parse_long(v, 16, 65536, &n)) return cli_usage_error(kServeUsage, "--memory-limit needs a number of MiB from 16 to 65536");
+            if (!cli_parse_long(v, 16, 65536, &n))
+                return cli_usage_error(kServeUsage,
+                                       "--memory-limit needs a number of MiB from 16 to 65536");
             cfg.realm_heap_limit = (size_t)n * 1024 * 1024;
+            i++;
+        } else if (!strcmp(a, "--unload-after")) {
+            double s;
+            if (!cli_parse_seconds(v, &s))
+                return cli_usage_error(kServeUsage, "--unload-after needs seconds, e.g. 30 or 0.5");
+            cfg.unload_idle_ms = (uint64_t)(s * 1000.0) ? (uint64_t)(s * 1000.0) : 1;
             i++;
         } else if (!strcmp(a, "--request-timeout") || !strcmp(a, "--idle-timeout")) {
             double s;
-            if (!cli_parse_seconds(v, &s)) return cli_usage_error(kServeUsage, "timeouts are given in seconds, e.g. 30 or 0.5");
+            if (!cli_parse_seconds(v, &s))
+                return cli_usage_error(kServeUsage,
+                                       "timeouts are given in seconds, e.g. 30 or 0.5");
             uint64_t ms = (uint64_t)(s * 1000.0);
             if (!strcmp(a, "--request-timeout"))
                 cfg.http.request_timeout_ms = ms ? ms : 1;
@@ -173,8 +188,8 @@ int cmd_serve(int argc, char **argv) {
     }
     fprintf(stderr, "[hearth] State in %s\n", cc.data_dir);
     fprintf(stderr, "[hearth] Control API on http://%s:%d\n", cc.admin_ip, admin_port);
-    fprintf(stderr, "[hearth] Serving on http://%s:%d (Workers at <name>.%s)\n", cfg.ip, server.port,
-            cc.domain);
+    fprintf(stderr, "[hearth] Serving on http://%s:%d (Workers at <name>.%s)\n", cfg.ip,
+            server.port, cc.domain);
 
     uv_loop_t loop;
     uv_loop_init(&loop);

@@ -10,8 +10,8 @@
 
 struct table {
     size_t ncols;
-    char **cells; /* row-major; row 0 is the header */
-    size_t rows;  /* including the header */
+    char **cells;  /* row-major; row 0 is the header */
+    size_t rows;   /* including the header */
     size_t filled; /* cells given so far */
 };
 
@@ -70,7 +70,6 @@ char *term_clean(const char *s, bool keep_newlines, size_t max_chars) {
         }
         chars++;
     }
-    if (!out.data) buf_puts(&out, "");
     return buf_detach(&out, NULL);
 }
 
@@ -110,7 +109,9 @@ void table_cellf(table *t, const char *fmt, ...) {
     buf_free(&b);
 }
 
-size_t table_rows(const table *t) { return t->rows - 1; }
+size_t table_rows(const table *t) {
+    return t->rows - 1;
+}
 
 void table_print(const table *t, FILE *out, int indent) {
     size_t *width = xcalloc(t->ncols, sizeof *width);

@@ -6,7 +6,9 @@
 
 #include "base/buf.h"
 
-static bool is_key_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-'; }
+static bool is_key_char(char c) {
+    return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-';
+}
 
 cfg_value *dotenv_parse(const char *src, size_t len, char *err, size_t errlen) {
     cfg_value *t = cfg_new(CFG_TABLE, 1);

@@ -126,12 +126,18 @@ static cfg_value *convert(json_t *j, const char *text, size_t len, size_t *from,
         json_array_foreach(j, i, val) cfg_array_push(a, convert(val, text, len, from, line));
         return a;
     }
-    case JSON_STRING: return cfg_new_string(json_string_value(j), json_string_length(j), line);
-    case JSON_INTEGER: return cfg_new_integer(json_integer_value(j), line);
-    case JSON_REAL: return cfg_new_float(json_real_value(j), line);
-    case JSON_TRUE: return cfg_new_bool(true, line);
-    case JSON_FALSE: return cfg_new_bool(false, line);
-    case JSON_NULL: return cfg_new(CFG_NULL, line);
+    case JSON_STRING:
+        return cfg_new_string(json_string_value(j), json_string_length(j), line);
+    case JSON_INTEGER:
+        return cfg_new_integer(json_integer_value(j), line);
+    case JSON_REAL:
+        return cfg_new_float(json_real_value(j), line);
+    case JSON_TRUE:
+        return cfg_new_bool(true, line);
+    case JSON_FALSE:
+        return cfg_new_bool(false, line);
+    case JSON_NULL:
+        return cfg_new(CFG_NULL, line);
     }
     return cfg_new(CFG_NULL, line);
 }

@@ -44,7 +44,9 @@ void cfg_free(cfg_value *v) {
     case CFG_DATETIME:
     case CFG_DATETIME_LOCAL:
     case CFG_DATE_LOCAL:
-    case CFG_TIME_LOCAL: free(v->u.str.ptr); break;
+    case CFG_TIME_LOCAL:
+        free(v->u.str.ptr);
+        break;
     case CFG_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++) cfg_free(v->u.arr.items[i]);
         free(v->u.arr.items);
@@ -57,7 +59,8 @@ void cfg_free(cfg_value *v) {
         free(v->u.tab.keys);
         free(v->u.tab.vals);
         break;
-    default: break;
+    default:
+        break;
     }
     free(v);
 }
@@ -97,17 +100,28 @@ cfg_value *cfg_table_get(const cfg_value *tab, const char *key) {
 
 const char *cfg_type_name(cfg_type type) {
     switch (type) {
-    case CFG_STRING: return "string";
-    case CFG_INTEGER: return "integer";
-    case CFG_FLOAT: return "float";
-    case CFG_BOOL: return "boolean";
-    case CFG_DATETIME: return "datetime";
-    case CFG_DATETIME_LOCAL: return "local datetime";
-    case CFG_DATE_LOCAL: return "local date";
-    case CFG_TIME_LOCAL: return "local time";
-    case CFG_ARRAY: return "array";
-    case CFG_TABLE: return "table";
-    case CFG_NULL: return "null";
+    case CFG_STRING:
+        return "string";
+    case CFG_INTEGER:
+        return "integer";
+    case CFG_FLOAT:
+        return "float";
+    case CFG_BOOL:
+        return "boolean";
+    case CFG_DATETIME:
+        return "datetime";
+    case CFG_DATETIME_LOCAL:
+        return "local datetime";
+    case CFG_DATE_LOCAL:
+        return "local date";
+    case CFG_TIME_LOCAL:
+        return "local time";
+    case CFG_ARRAY:
+        return "array";
+    case CFG_TABLE:
+        return "table";
+    case CFG_NULL:
+        return "null";
     }
     return "?";
 }

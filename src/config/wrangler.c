@@ -17,6 +17,7 @@
 #include "config/dotenv.h"
 #include "config/jsonc.h"
 #include "config/toml.h"
+#include "platform/route_pattern.h"
 
 /* ---- diagnostics ------------------------------------------------------------------------- */
 
@@ -46,23 +47,36 @@ static void diag(loader *l, bool error, int line, const char *fmt, ...) {
         l->d->warnings++;
 }
 
-void config_diag_free(config_diag *d) { buf_free(&d->text); }
+void config_diag_free(config_diag *d) {
+    buf_free(&d->text);
+}
 
 /* "a string", "an integer", ... for messages. Literals, not a shared buffer: one message
  * often names two types ("must be a table ... (found a string)"). */
 static const char *a_type(cfg_type t) {
     switch (t) {
-    case CFG_STRING: return "a string";
-    case CFG_INTEGER: return "an integer";
-    case CFG_FLOAT: return "a float";
-    case CFG_BOOL: return "a boolean";
-    case CFG_DATETIME: return "a datetime";
-    case CFG_DATETIME_LOCAL: return "a local datetime";
-    case CFG_DATE_LOCAL: return "a local date";
-    case CFG_TIME_LOCAL: return "a local time";
-    case CFG_ARRAY: return "an array";
-    case CFG_TABLE: return "a table";
-    case CFG_NULL: return "null";
+    case CFG_STRING:
+        return "a string";
+    case CFG_INTEGER:
+        return "an integer";
+    case CFG_FLOAT:
+        return "a float";
+    case CFG_BOOL:
+        return "a boolean";
+    case CFG_DATETIME:
+        return "a datetime";
+    case CFG_DATETIME_LOCAL:
+        return "a local datetime";
+    case CFG_DATE_LOCAL:
+        return "a local date";
+    case CFG_TIME_LOCAL:
+        return "a local time";
+    case CFG_ARRAY:
+        return "an array";
+    case CFG_TABLE:
+        return "a table";
+    case CFG_NULL:
+        return "null";
     }
     return "a value";
 }
@@ -110,8 +124,8 @@ static const struct {
     {"preserve_file_names", KEY_IGNORED, NULL},
     {"dev", KEY_IGNORED, NULL},
     {"build", KEY_UNSUPPORTED, "hearth runs the files as they are and does not run build commands"},
-    {"routes", KEY_LATER, "routing by pattern is not implemented yet"},
-    {"route", KEY_LATER, "routing by pattern is not implemented yet"},
+    {"routes", KEY_SUPPORTED, NULL},
+    {"route", KEY_SUPPORTED, NULL},
     {"ratelimits", KEY_LATER, "the rate limiting binding is not implemented yet"},
     {"unsafe", KEY_LATER, "unsafe bindings are not implemented yet"},
     {"durable_objects", KEY_LATER, "Durable Objects are not implemented yet"},
@@ -170,7 +184,8 @@ static void check_top_level_keys(loader *l, const cfg_value *doc) {
             diag(l, false, line, "\"%s\" is not supported by hearth and is ignored%s%s", key,
                  note ? ": " : "", note ? note : "");
             break;
-        default: break;
+        default:
+            break;
         }
     }
 }
@@ -317,16 +332,22 @@ static json_t *cfg_to_json(const cfg_value *v) {
     case CFG_DATETIME:
     case CFG_DATETIME_LOCAL:
     case CFG_DATE_LOCAL:
-    case CFG_TIME_LOCAL: return json_stringn(v->u.str.ptr, v->u.str.len);
-    case CFG_INTEGER: return json_integer(v->u.i);
+    case CFG_TIME_LOCAL:
+        return json_stringn(v->u.str.ptr, v->u.str.len);
+    case CFG_INTEGER:
+        return json_integer(v->u.i);
     /* json_real() fails (NULL) for NaN and infinities, which TOML allows; they become null,
      * as JSON.stringify makes them in wrangler. */
-    case CFG_FLOAT: return isfinite(v->u.f) ? json_real(v->u.f) : json_null();
-    case CFG_BOOL: return json_boolean(v->u.b);
-    case CFG_NULL: return json_null();
+    case CFG_FLOAT:
+        return isfinite(v->u.f) ? json_real(v->u.f) : json_null();
+    case CFG_BOOL:
+        return json_boolean(v->u.b);
+    case CFG_NULL:
+        return json_null();
     case CFG_ARRAY: {
         json_t *a = json_array();
-        for (size_t i = 0; i < v->u.arr.len; i++) json_array_append_new(a, cfg_to_json(v->u.arr.items[i]));
+        for (size_t i = 0; i < v->u.arr.len; i++)
+            json_array_append_new(a, cfg_to_json(v->u.arr.items[i]));
         return a;
     }
     case CFG_TABLE: {
@@ -382,11 +403,57 @@ static void load_version_metadata(loader *l, const cfg_value *doc, json_t *bindi
                                       "binding = \"CF_VERSION_METADATA\"");
     if (!name) {
         if (!cfg_table_get(vm, "binding"))
-            diag(l, true, vm->line, "\"version_metadata.binding\" is required: the name of the binding in env");
+            diag(l, true, vm->line,
+                 "\"version_metadata.binding\" is required: the name of the binding in env");
         return;
     }
     json_t *b = json_pack("{s:s, s:s}", "type", "version_metadata", "name", name->u.str.ptr);
     json_array_append_new(bindings, b);
+}
+
+/* route = "..." or routes = [...], each a pattern string or a table with one ({ pattern =
+ * "api.example.com/...", zone_name = "..." }: zones mean nothing to hearth). Only checked
+ * here: `hearth deploy` uploads the patterns, `hearth dev` serves every host anyway. */
+static void check_route(loader *l, const cfg_value *r, const char *key) {
+    const cfg_value *pattern = r;
+    if (r->type == CFG_TABLE) {
+        pattern = cfg_table_get(r, "pattern");
+        if (!pattern) {
+            diag(l, true, r->line,
+                 "each entry of \"%s\" needs a \"pattern\", e.g. { pattern = "
+                 "\"api.example.com/*\" }",
+                 key);
+            return;
+        }
+    }
+    if (pattern->type != CFG_STRING || pattern->u.str.len == 0) {
+        diag(l, true, pattern->line,
+             "\"%s\" must hold route patterns: strings like \"example.com/*\" or tables like "
+             "{ pattern = \"example.com/*\" } (found %s)",
+             key, pattern->type == CFG_STRING ? "an empty string" : a_type(pattern->type));
+        return;
+    }
+    route_pattern parsed;
+    char why[256];
+    if (route_pattern_parse(pattern->u.str.ptr, &parsed, why, sizeof why) != 0)
+        diag(l, true, pattern->line, "\"%s\": %s", key, why);
+    else
+        route_pattern_free(&parsed);
+}
+
+static void load_routes(loader *l, const cfg_value *doc) {
+    const cfg_value *one = cfg_table_get(doc, "route");
+    const cfg_value *many = cfg_table_get(doc, "routes");
+    if (one && many) diag(l, true, one->line, "give either \"route\" or \"routes\", not both");
+    if (one) check_route(l, one, "route");
+    if (many && many->type != CFG_ARRAY) {
+        diag(l, true, many->line,
+             "\"routes\" must be an array, e.g. routes = [\"example.com/*\"] (found %s)",
+             a_type(many->type));
+        return;
+    }
+    for (size_t i = 0; many && i < many->u.arr.len; i++)
+        check_route(l, many->u.arr.items[i], "routes");
 }
 
 static void load_dev_vars(loader *l, json_t *bindings) {
@@ -452,7 +519,8 @@ static void load_rules(loader *l, const cfg_value *doc) {
         const cfg_value *type = get_typed(l, r, "rules.", "type", CFG_STRING, "type = \"Text\"");
         const cfg_value *globs =
             get_typed(l, r, "rules.", "globs", CFG_ARRAY, "globs = [\"**/*.md\"]");
-        const cfg_value *ft = get_typed(l, r, "rules.", "fallthrough", CFG_BOOL, "fallthrough = true");
+        const cfg_value *ft =
+            get_typed(l, r, "rules.", "fallthrough", CFG_BOOL, "fallthrough = true");
         if (!type || !globs) {
             if (!cfg_table_get(r, "type") || !cfg_table_get(r, "globs"))
                 diag(l, true, r->line, "each rule needs \"type\" and \"globs\"");
@@ -468,7 +536,8 @@ static void load_rules(loader *l, const cfg_value *doc) {
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
             if (strcmp(kinds[k].name, type->u.str.ptr) == 0) kind = kinds[k].kind;
         if (kind == -1) {
-            diag(l, true, type->line, "rule type \"CommonJS\" is not supported: hearth runs ES modules");
+            diag(l, true, type->line,
+                 "rule type \"CommonJS\" is not supported: hearth runs ES modules");
             continue;
         }
         if (kind == -2) {
@@ -622,8 +691,9 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     load_compat(&l, doc);
     load_limits(&l, doc);
     load_rules(&l, doc);
-    const cfg_value *usm = get_typed(&l, doc, "", "upload_source_maps", CFG_BOOL,
-                                     "upload_source_maps = true");
+    load_routes(&l, doc);
+    const cfg_value *usm =
+        get_typed(&l, doc, "", "upload_source_maps", CFG_BOOL, "upload_source_maps = true");
     out->upload_source_maps = usm && usm->u.b;
 
     json_t *bindings = json_array();

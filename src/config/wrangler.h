@@ -22,10 +22,10 @@ typedef struct module_rule {
 } module_rule;
 
 typedef struct worker_config {
-    char *file;    /* path of the config file */
-    char *dir;     /* the project directory: module paths are relative to it */
+    char *file; /* path of the config file */
+    char *dir;  /* the project directory: module paths are relative to it */
     char *name;
-    char *main;    /* entry module, relative to dir */
+    char *main; /* entry module, relative to dir */
     char *compatibility_date;
     char **compatibility_flags;
     size_t compatibility_flag_count;

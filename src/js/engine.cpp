@@ -55,8 +55,8 @@ class hearth_job_queue : public JS::JobQueue {
     bool running = false;
 };
 
-static JSClass scratch_global_class = {"HearthScratch", JSCLASS_GLOBAL_FLAGS,
-                                       &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
+static JSClass scratch_global_class = {
+    "HearthScratch", JSCLASS_GLOBAL_FLAGS, &JS::DefaultGlobalClassOps, nullptr, nullptr, nullptr};
 
 static bool interrupt_callback(JSContext *cx) {
     js_shard *s = static_cast<js_shard *>(JS_GetContextPrivate(cx));
@@ -148,8 +148,8 @@ bool shard_run_jobs(js_shard *s) {
         JSAutoRealm ar(cx, job);
         js_realm *prev_running = s->running;
         if (r) s->running = r;
-        bool call_ok = JS::Call(cx, JS::UndefinedHandleValue, job, JS::HandleValueArray::empty(),
-                                &rval);
+        bool call_ok =
+            JS::Call(cx, JS::UndefinedHandleValue, job, JS::HandleValueArray::empty(), &rval);
         s->running = prev_running;
         if (!call_ok) {
             if (s->terminated_reason) {
@@ -225,13 +225,16 @@ void js_engine_shutdown(void) {
     JS_ShutDown();
 }
 
-const char *js_engine_version(void) { return JS_GetImplementationVersion(); }
+const char *js_engine_version(void) {
+    return JS_GetImplementationVersion();
+}
 
 js_shard *js_shard_new(const js_shard_options *opts) {
     // A generous native stack quota: Workers recurse (JSON, routers), and each loop thread
     // runs with an 8 MiB stack.
     const size_t kNativeStackQuota = 6 * 1024 * 1024;
-    JSContext *cx = JS_NewContext(opts->max_heap_bytes ? opts->max_heap_bytes : 1024u * 1024 * 1024);
+    JSContext *cx =
+        JS_NewContext(opts->max_heap_bytes ? opts->max_heap_bytes : 1024u * 1024 * 1024);
     if (!cx) return nullptr;
     js_shard *s = new js_shard();
     s->cx = cx;
@@ -301,7 +304,9 @@ void js_shard_free(js_shard *s) {
     delete s;
 }
 
-void *js_shard_host(js_shard *s) { return s->opts.host; }
+void *js_shard_host(js_shard *s) {
+    return s->opts.host;
+}
 
 void js_shard_interrupt(js_shard *s, const char *reason) {
     s->interrupt_reason.store(reason);
@@ -314,4 +319,6 @@ void js_shard_drain(js_shard *s) {
     s->terminated_reason = nullptr;
 }
 
-void js_shard_gc(js_shard *s) { JS_GC(s->cx); }
+void js_shard_gc(js_shard *s) {
+    JS_GC(s->cx);
+}

@@ -57,8 +57,9 @@ char *js_error_format(const js_error *err);
 
 /* ---- engine ------------------------------------------------------------------------------- */
 
-/* Initialises SpiderMonkey and compiles the embedded runtime (the files of src/runtime/). Call once,
- * from the main thread, before anything else. Returns 0, or -1 with *err set (a runtime bug). */
+/* Initialises SpiderMonkey and compiles the embedded runtime (the files of src/runtime/). Call
+ * once, from the main thread, before anything else. Returns 0, or -1 with *err set (a runtime bug).
+ */
 int js_engine_init(js_error *err);
 void js_engine_shutdown(void);
 const char *js_engine_version(void);
@@ -117,13 +118,13 @@ void js_ret_undefined(js_call *c);
 void js_ret_null(js_call *c);
 void js_ret_bool(js_call *c, bool v);
 void js_ret_number(js_call *c, double v);
-void js_ret_string(js_call *c, const char *s, size_t len);       /* UTF-8, copied */
-void js_ret_latin1(js_call *c, const char *s, size_t len);       /* bytes as code units */
+void js_ret_string(js_call *c, const char *s, size_t len); /* UTF-8, copied */
+void js_ret_latin1(js_call *c, const char *s, size_t len); /* bytes as code units */
 /* As js_ret_latin1, without copying: s must stay valid until the op has returned, which is
  * true of an argument's bytes (js_arg_bytes). */
 void js_ret_latin1_ref(js_call *c, const char *s, size_t len);
-void js_ret_bytes(js_call *c, const void *p, size_t len);        /* new ArrayBuffer, copied */
-void js_ret_bytes_take(js_call *c, void *p, size_t len);         /* takes a malloc'd block */
+void js_ret_bytes(js_call *c, const void *p, size_t len); /* new ArrayBuffer, copied */
+void js_ret_bytes_take(js_call *c, void *p, size_t len);  /* takes a malloc'd block */
 /* A result that is an array of primitives: begin, then push. */
 void js_ret_list(js_call *c);
 void js_ret_push_string(js_call *c, const char *s, size_t len);
@@ -135,7 +136,8 @@ void js_ret_push_null(js_call *c);
 void js_ret_push_bytes(js_call *c, const void *p, size_t len);
 /* Throws `new <cls>(message)` when the op returns; cls is "Error", "TypeError", "RangeError",
  * "SyntaxError" or a DOMException name prefixed "DOMException:" (e.g. "DOMException:DataError"). */
-void js_throw(js_call *c, const char *cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void js_throw(js_call *c, const char *cls, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- values passed from C into JavaScript ---------------------------------------------------- */
 

@@ -56,7 +56,8 @@ void error_from_value(JSContext *cx, JS::HandleValue exc, JS::HandleObject stack
         err->line = rep->lineno;
         err->column = rep->column + 1; // the report's column is 0-based
         if (rep->linebuf()) {
-            JS::RootedString line(cx, JS_NewUCStringCopyN(cx, rep->linebuf(), rep->linebufLength()));
+            JS::RootedString line(cx,
+                                  JS_NewUCStringCopyN(cx, rep->linebuf(), rep->linebufLength()));
             err->source_line = to_utf8(cx, line);
         }
     }
@@ -121,13 +122,15 @@ extern "C" char *js_error_format(const js_error *err) {
             const char *eol = strchr(p, '\n');
             size_t len = eol ? static_cast<size_t>(eol - p) : strlen(p);
             std::string frame(p, len);
-            if (frame.find("(hearth:") == std::string::npos && frame.find("at hearth:") == std::string::npos) {
+            if (frame.find("(hearth:") == std::string::npos &&
+                frame.find("at hearth:") == std::string::npos) {
                 frames += frame;
                 frames += '\n';
             }
             p += len + (eol ? 1 : 0);
         }
-        while (!frames.empty() && (frames.back() == '\n' || frames.back() == ' ')) frames.pop_back();
+        while (!frames.empty() && (frames.back() == '\n' || frames.back() == ' '))
+            frames.pop_back();
     }
     if (!frames.empty()) {
         out += "\n";

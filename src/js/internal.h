@@ -24,9 +24,9 @@
 struct js_module_record {
     std::string name;
     js_module_kind kind;
-    std::string data;               // source text for ESM; the payload for other kinds
-    JS::TranscodeBuffer xdr;        // encoded stencil
-    bool may_import_internal;       // wrappers may import "hearth:module-data"
+    std::string data;         // source text for ESM; the payload for other kinds
+    JS::TranscodeBuffer xdr;  // encoded stencil
+    bool may_import_internal; // wrappers may import "hearth:module-data"
     // specifier → target. Targets >= 0 are modules of this program; a target < 0 is runtime
     // module (-target - 1).
     std::vector<std::pair<std::string, int>> deps;
@@ -60,7 +60,7 @@ struct js_shard {
     bool memory_check_pending;
     // The reason the last dispatch was terminated, once the interrupt was taken.
     const char *terminated_reason;
-    js_realm *running; // realm of the dispatch in progress
+    js_realm *running;                          // realm of the dispatch in progress
     JS::PersistentRootedObject *scratch_global; // for compile-time module inspection
     std::unordered_map<const js_program *, shard_program *> programs;
     shard_program *runtime_sp; // the runtime's stencils, kept for the shard's lifetime
@@ -110,8 +110,8 @@ JSObject *realm_module(JSContext *cx, js_realm *r, size_t index);
 // realm.cpp
 JSObject *load_runtime_module(JSContext *cx, js_realm *r, const char *file, bool load);
 JSObject *module_resolve_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request);
-bool module_dynamic_import_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request,
-                                JS::HandleObject promise);
+bool module_dynamic_import_hook(JSContext *cx, JS::HandleValue referencing,
+                                JS::HandleObject request, JS::HandleObject promise);
 js_realm *realm_of_global(JSObject *global);
 void realm_mark_broken(js_realm *r, const char *reason);
 bool realm_over_memory_limit(js_shard *s, js_realm *r);

@@ -56,8 +56,8 @@ static bool native_module_data(JSContext *cx, unsigned argc, JS::Value *vp) {
 // does not, so errors are written through the clone callbacks under a tag of our own.
 
 static const uint32_t kTagError = JS_SCTAG_USER_MIN + 1;
-static const char *const kErrorNames[] = {"Error",      "EvalError",   "RangeError", "ReferenceError",
-                                          "SyntaxError", "TypeError", "URIError"};
+static const char *const kErrorNames[] = {
+    "Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"};
 
 static bool write_string_prop(JSContext *cx, JSStructuredCloneWriter *w, JS::HandleObject obj,
                               const char *name) {
@@ -116,7 +116,8 @@ static bool native_structured_clone(JSContext *cx, unsigned argc, JS::Value *vp)
     JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
     JS::RootedValue value(cx, args.get(0));
     JS::RootedValue transfer(cx, args.get(1));
-    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::SameProcess, &kCloneCallbacks, nullptr);
+    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::SameProcess, &kCloneCallbacks,
+                                    nullptr);
     JS::CloneDataPolicy policy;
     if (!buf.write(cx, value, transfer, policy)) return false;
     return buf.read(cx, args.rval());
@@ -127,7 +128,8 @@ static bool native_structured_clone(JSContext *cx, unsigned argc, JS::Value *vp)
 static bool native_serialize(JSContext *cx, unsigned argc, JS::Value *vp) {
     JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
     JS::RootedValue value(cx, args.get(0));
-    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::DifferentProcess, &kCloneCallbacks, nullptr);
+    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::DifferentProcess, &kCloneCallbacks,
+                                    nullptr);
     JS::CloneDataPolicy policy;
     if (!buf.write(cx, value, JS::UndefinedHandleValue, policy)) return false;
     const JSStructuredCloneData &data = buf.data();
@@ -255,7 +257,8 @@ static bool native_non_index_keys(JSContext *cx, unsigned argc, JS::Value *vp) {
         return false;
     }
     JS::RootedObject obj(cx, &args[0].toObject());
-    unsigned flags = JSITER_OWNONLY | JSITER_SYMBOLS | (JS::ToBoolean(args.get(1)) ? JSITER_HIDDEN : 0);
+    unsigned flags =
+        JSITER_OWNONLY | JSITER_SYMBOLS | (JS::ToBoolean(args.get(1)) ? JSITER_HIDDEN : 0);
     JS::RootedIdVector ids(cx);
     if (!js::GetPropertyKeys(cx, obj, flags, &ids)) return false;
     JS::RootedValueVector strings(cx), symbols(cx);
@@ -336,7 +339,8 @@ static bool native_with_async_context(JSContext *cx, unsigned argc, JS::Value *v
     uint64_t saved = s->async_id;
     s->async_id = static_cast<uint64_t>(args[0].toNumber());
     JS::RootedValue fn(cx, args[1]);
-    bool ok = JS::Call(cx, JS::UndefinedHandleValue, fn, JS::HandleValueArray::empty(), args.rval());
+    bool ok =
+        JS::Call(cx, JS::UndefinedHandleValue, fn, JS::HandleValueArray::empty(), args.rval());
     s->async_id = saved;
     return ok;
 }

@@ -29,13 +29,24 @@ extern "C" void js_ops_register(const js_op *ops, size_t count) {
 
 namespace {
 
-enum class ret_kind { undefined, null, boolean, number, utf8, latin1, latin1_ref, bytes, bytes_taken, list };
+enum class ret_kind {
+    undefined,
+    null,
+    boolean,
+    number,
+    utf8,
+    latin1,
+    latin1_ref,
+    bytes,
+    bytes_taken,
+    list
+};
 
 struct ret_item {
     ret_kind kind = ret_kind::undefined;
     double num = 0;
     bool b = false;
-    std::string str; // utf8 / latin1 / bytes
+    std::string str;           // utf8 / latin1 / bytes
     const char *ref = nullptr; // latin1_ref: borrowed bytes
     size_t ref_len = 0;
 };
@@ -68,12 +79,18 @@ static void arg_type_error(js_call *c, size_t i, const char *expected) {
     c->throw_message = buf;
 }
 
-extern "C" js_shard *js_call_shard(js_call *c) { return c->s; }
+extern "C" js_shard *js_call_shard(js_call *c) {
+    return c->s;
+}
 extern "C" js_realm *js_call_realm(js_call *c) {
     return realm_of_global(JS::CurrentGlobalOrNull(c->cx));
 }
-extern "C" uint64_t js_call_async_id(js_call *c) { return c->s->async_id; }
-extern "C" size_t js_argc(js_call *c) { return c->args->length(); }
+extern "C" uint64_t js_call_async_id(js_call *c) {
+    return c->s->async_id;
+}
+extern "C" size_t js_argc(js_call *c) {
+    return c->args->length();
+}
 
 extern "C" bool js_arg_is_nullish(js_call *c, size_t i) {
     return i >= c->args->length() || (*c->args)[i].isNullOrUndefined();
@@ -91,7 +108,9 @@ static JSObject *bytes_object(js_call *c, size_t i) {
     return nullptr;
 }
 
-extern "C" bool js_arg_is_bytes(js_call *c, size_t i) { return bytes_object(c, i) != nullptr; }
+extern "C" bool js_arg_is_bytes(js_call *c, size_t i) {
+    return bytes_object(c, i) != nullptr;
+}
 
 extern "C" double js_arg_number(js_call *c, size_t i) {
     if (i < c->args->length() && (*c->args)[i].isNumber()) return (*c->args)[i].toNumber();
@@ -164,9 +183,10 @@ extern "C" const char *js_arg_latin1(js_call *c, size_t i, size_t *len) {
         if (ch > 0xFF) {
             c->throwing = true;
             c->throw_class = "TypeError";
-            c->throw_message = "Cannot convert argument to a ByteString because the character at index " +
-                               std::to_string(k) + " has a value of " + std::to_string(ch) +
-                               " which is greater than 255.";
+            c->throw_message =
+                "Cannot convert argument to a ByteString because the character at index " +
+                std::to_string(k) + " has a value of " + std::to_string(ch) +
+                " which is greater than 255.";
             return nullptr;
         }
         buf[k] = static_cast<char>(ch);
@@ -257,8 +277,12 @@ extern "C" const char *js_arg_array_string(js_call *c, size_t i, size_t j, size_
     return string_to_utf8(c, v.toString(), len);
 }
 
-extern "C" void js_ret_undefined(js_call *c) { c->ret.kind = ret_kind::undefined; }
-extern "C" void js_ret_null(js_call *c) { c->ret.kind = ret_kind::null; }
+extern "C" void js_ret_undefined(js_call *c) {
+    c->ret.kind = ret_kind::undefined;
+}
+extern "C" void js_ret_null(js_call *c) {
+    c->ret.kind = ret_kind::null;
+}
 extern "C" void js_ret_bool(js_call *c, bool v) {
     c->ret.kind = ret_kind::boolean;
     c->ret.b = v;
@@ -323,7 +347,9 @@ extern "C" void js_ret_push_number(js_call *c, double v) {
 extern "C" void js_ret_push_bool(js_call *c, bool v) {
     push_item(c, ret_kind::boolean, nullptr, 0, 0, v);
 }
-extern "C" void js_ret_push_null(js_call *c) { push_item(c, ret_kind::null, nullptr, 0, 0, false); }
+extern "C" void js_ret_push_null(js_call *c) {
+    push_item(c, ret_kind::null, nullptr, 0, 0, false);
+}
 extern "C" void js_ret_push_bytes(js_call *c, const void *p, size_t len) {
     push_item(c, ret_kind::bytes, static_cast<const char *>(p), len, 0, false);
 }
@@ -380,10 +406,18 @@ static JSObject *new_array_buffer(JSContext *cx, const char *p, size_t n) {
 
 static bool item_to_value(JSContext *cx, const ret_item &item, JS::MutableHandleValue out) {
     switch (item.kind) {
-    case ret_kind::undefined: out.setUndefined(); return true;
-    case ret_kind::null: out.setNull(); return true;
-    case ret_kind::boolean: out.setBoolean(item.b); return true;
-    case ret_kind::number: out.setNumber(item.num); return true;
+    case ret_kind::undefined:
+        out.setUndefined();
+        return true;
+    case ret_kind::null:
+        out.setNull();
+        return true;
+    case ret_kind::boolean:
+        out.setBoolean(item.b);
+        return true;
+    case ret_kind::number:
+        out.setNumber(item.num);
+        return true;
     case ret_kind::utf8: {
         JSString *s = new_utf8_string(cx, item.str.data(), item.str.size());
         if (!s) return false;
@@ -408,7 +442,9 @@ static bool item_to_value(JSContext *cx, const ret_item &item, JS::MutableHandle
         out.setObject(*ab);
         return true;
     }
-    default: out.setUndefined(); return true;
+    default:
+        out.setUndefined();
+        return true;
     }
 }
 
@@ -470,7 +506,8 @@ static bool finish_call(JSContext *cx, js_call *c, JS::MutableHandleValue rval) 
         rval.setObject(*arr);
         return true;
     }
-    default: return item_to_value(cx, c->ret, rval);
+    default:
+        return item_to_value(cx, c->ret, rval);
     }
 }
 
@@ -509,10 +546,18 @@ bool args_to_values(JSContext *cx, const js_args *args, JS::MutableHandleValueVe
         const js_arg &a = args->v[i];
         ret_item item;
         switch (a.kind) {
-        case JS_ARG_UNDEFINED: item.kind = ret_kind::undefined; break;
-        case JS_ARG_NULL: item.kind = ret_kind::null; break;
-        case JS_ARG_BOOL: item.kind = ret_kind::boolean, item.b = a.num != 0; break;
-        case JS_ARG_NUMBER: item.kind = ret_kind::number, item.num = a.num; break;
+        case JS_ARG_UNDEFINED:
+            item.kind = ret_kind::undefined;
+            break;
+        case JS_ARG_NULL:
+            item.kind = ret_kind::null;
+            break;
+        case JS_ARG_BOOL:
+            item.kind = ret_kind::boolean, item.b = a.num != 0;
+            break;
+        case JS_ARG_NUMBER:
+            item.kind = ret_kind::number, item.num = a.num;
+            break;
         case JS_ARG_STRING: {
             JSString *s = new_utf8_string(cx, a.ptr, a.len);
             if (!s || !out.append(JS::StringValue(s))) return false;
@@ -553,7 +598,9 @@ extern "C" void js_args_bool(js_args *a, bool v) {
     arg->kind = JS_ARG_BOOL;
     arg->num = v ? 1 : 0;
 }
-extern "C" void js_args_null(js_args *a) { next_arg(a)->kind = JS_ARG_NULL; }
+extern "C" void js_args_null(js_args *a) {
+    next_arg(a)->kind = JS_ARG_NULL;
+}
 extern "C" void js_args_string(js_args *a, const char *s, size_t len) {
     js_arg *arg = next_arg(a);
     arg->kind = JS_ARG_STRING;

@@ -167,7 +167,8 @@ static std::vector<requested_import> scan_dynamic_imports(const std::string &src
             while (i < n && src[i] != c) advance(src[i] == '\\' ? 2 : 1);
             advance(1);
         } else if (c == 'i' && src.compare(i, 6, "import") == 0 &&
-                   (i == 0 || !(isalnum((unsigned char)src[i - 1]) || src[i - 1] == '_' || src[i - 1] == '$' || src[i - 1] == '.'))) {
+                   (i == 0 || !(isalnum((unsigned char)src[i - 1]) || src[i - 1] == '_' ||
+                                src[i - 1] == '$' || src[i - 1] == '.'))) {
             uint32_t at_line = line, at_col = col;
             size_t j = i + 6;
             while (j < n && isspace((unsigned char)src[j])) j++;
@@ -287,7 +288,8 @@ static bool build_graph(graph_builder &g) {
             // A dynamic import that cannot be resolved is not an error until it runs.
             for (const auto &imp : scan_dynamic_imports(g.p->modules[i].data)) {
                 bool known = false;
-                for (const auto &d : g.p->modules[i].deps) known = known || d.first == imp.specifier;
+                for (const auto &d : g.p->modules[i].deps)
+                    known = known || d.first == imp.specifier;
                 if (known) continue;
                 js_error ignored = {};
                 js_error *saved = g.err;
@@ -408,7 +410,9 @@ extern "C" void js_program_unref(js_program *p) {
     if (p && p->refs.fetch_sub(1) == 1) delete p;
 }
 
-extern "C" size_t js_program_module_count(const js_program *p) { return p->modules.size(); }
+extern "C" size_t js_program_module_count(const js_program *p) {
+    return p->modules.size();
+}
 
 extern "C" const char *js_program_module_name(const js_program *p, size_t i) {
     return i < p->modules.size() ? p->modules[i].name.c_str() : nullptr;

@@ -22,12 +22,16 @@ static bool global_new_enumerate(JSContext *cx, JS::HandleObject obj,
 
 // Like the engine's default global class, plus the runtime's lazily created globals.
 static const JSClassOps worker_global_ops = {
-    nullptr, nullptr, nullptr, global_new_enumerate, global_resolve,
-    nullptr, nullptr, nullptr, nullptr,              JS_GlobalObjectTraceHook,
+    nullptr, nullptr, nullptr, global_new_enumerate,     global_resolve, nullptr,
+    nullptr, nullptr, nullptr, JS_GlobalObjectTraceHook,
 };
 
-static JSClass worker_global_class = {"ServiceWorkerGlobalScope", JSCLASS_GLOBAL_FLAGS,
-                                      &worker_global_ops, nullptr, nullptr, nullptr};
+static JSClass worker_global_class = {"ServiceWorkerGlobalScope",
+                                      JSCLASS_GLOBAL_FLAGS,
+                                      &worker_global_ops,
+                                      nullptr,
+                                      nullptr,
+                                      nullptr};
 
 js_realm *realm_of_global(JSObject *global) {
     if (!global || JS::GetClass(global) != &worker_global_class) return nullptr;
@@ -66,8 +70,8 @@ bool realm_create_global(js_shard *s, js_realm *r) {
 
 // Dynamic import(): resolves like a static import (the compiler recorded literal dynamic
 // imports too), then links and evaluates the module and settles the import's promise.
-bool module_dynamic_import_hook(JSContext *cx, JS::HandleValue referencing, JS::HandleObject request,
-                                JS::HandleObject promise) {
+bool module_dynamic_import_hook(JSContext *cx, JS::HandleValue referencing,
+                                JS::HandleObject request, JS::HandleObject promise) {
     JS::RootedObject mod(cx, module_resolve_hook(cx, referencing, request));
     JS::RootedValue rval(cx);
     bool ok = mod && JS::ModuleInstantiate(cx, mod) && JS::ModuleEvaluate(cx, mod, &rval);
@@ -136,11 +140,13 @@ JSObject *load_runtime_module(JSContext *cx, js_realm *r, const char *file, bool
     size_t n = r->program->is_runtime ? 0 : r->program->modules.size();
     JS::RootedObject mod(cx, realm_module(cx, r, n + static_cast<size_t>(k)));
     JS::RootedValue rval(cx);
-    if (!mod || !JS::ModuleInstantiate(cx, mod) || !JS::ModuleEvaluate(cx, mod, &rval)) return nullptr;
+    if (!mod || !JS::ModuleInstantiate(cx, mod) || !JS::ModuleEvaluate(cx, mod, &rval))
+        return nullptr;
     // Runtime modules never await at top level, so their evaluation has settled already.
     if (rval.isObject()) {
         JS::RootedObject promise(cx, &rval.toObject());
-        if (JS::IsPromiseObject(promise) && JS::GetPromiseState(promise) == JS::PromiseState::Rejected) {
+        if (JS::IsPromiseObject(promise) &&
+            JS::GetPromiseState(promise) == JS::PromiseState::Rejected) {
             JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
             (void)JS::SetAnyPromiseIsHandled(cx, promise);
             JS_SetPendingException(cx, reason);
@@ -220,7 +226,8 @@ static bool evaluate_module(js_realm *r, JS::HandleObject mod, js_error *err) {
         return true;
     JS::RootedObject promise(cx, &rval.toObject());
     switch (JS::GetPromiseState(promise)) {
-    case JS::PromiseState::Fulfilled: return true;
+    case JS::PromiseState::Fulfilled:
+        return true;
     case JS::PromiseState::Rejected: {
         JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
         if (err) error_from_value(cx, reason, nullptr, err);
@@ -279,8 +286,8 @@ extern "C" js_realm *js_realm_new(js_shard *s, js_program *p, const js_realm_con
         js_realm *prev = s->running;
         s->running = r;
         size_t n = p->modules.size();
-        JS::RootedObject runtime_main(cx), user_main(cx), runtime_ns(cx), user_ns(cx),
-            init(cx), dispatcher(cx);
+        JS::RootedObject runtime_main(cx), user_main(cx), runtime_ns(cx), user_ns(cx), init(cx),
+            dispatcher(cx);
         ok = get_module(cx, r, n, &runtime_main);
         if (!ok) error_from_pending(cx, err);
         // The runtime first: it installs the Web APIs the Worker's top-level code may use.
@@ -297,12 +304,16 @@ extern "C" js_realm *js_realm_new(js_shard *s, js_program *p, const js_realm_con
             user_ns = JS::GetModuleNamespace(cx, user_main);
             JS::RootedValueArray<3> argv(cx);
             argv[0].setObjectOrNull(user_ns);
-            JS::RootedString bindings(cx, JS_NewStringCopyUTF8Z(
-                                              cx, JS::ConstUTF8CharsZ(cfg->bindings_json ? cfg->bindings_json : "[]",
-                                                                      strlen(cfg->bindings_json ? cfg->bindings_json : "[]"))));
-            JS::RootedString worker(cx, JS_NewStringCopyUTF8Z(
-                                            cx, JS::ConstUTF8CharsZ(cfg->worker_json ? cfg->worker_json : "{}",
-                                                                    strlen(cfg->worker_json ? cfg->worker_json : "{}"))));
+            JS::RootedString bindings(
+                cx, JS_NewStringCopyUTF8Z(
+                        cx, JS::ConstUTF8CharsZ(
+                                cfg->bindings_json ? cfg->bindings_json : "[]",
+                                strlen(cfg->bindings_json ? cfg->bindings_json : "[]"))));
+            JS::RootedString worker(
+                cx,
+                JS_NewStringCopyUTF8Z(
+                    cx, JS::ConstUTF8CharsZ(cfg->worker_json ? cfg->worker_json : "{}",
+                                            strlen(cfg->worker_json ? cfg->worker_json : "{}"))));
             ok = bindings && worker;
             if (ok) {
                 argv[1].setString(bindings);
@@ -342,9 +353,15 @@ extern "C" void js_realm_free(js_realm *r) {
     delete r;
 }
 
-extern "C" void *js_realm_host(js_realm *r) { return r->host; }
-extern "C" js_program *js_realm_program(js_realm *r) { return r->program; }
-extern "C" bool js_realm_is_broken(const js_realm *r) { return r->broken; }
+extern "C" void *js_realm_host(js_realm *r) {
+    return r->host;
+}
+extern "C" js_program *js_realm_program(js_realm *r) {
+    return r->program;
+}
+extern "C" bool js_realm_is_broken(const js_realm *r) {
+    return r->broken;
+}
 
 // GC heap plus the malloc'd memory the engine attributes to the realm's zone (array elements,
 // strings, buffer contents): what a Worker's memory limit counts.
@@ -358,11 +375,13 @@ extern "C" uint64_t js_realm_heap_bytes(js_realm *r) {
         return js::GetGCHeapUsageForObjectZone(r->global);
     }
     JS::RootedObject z(cx, &zone.toObject());
-    if (!JS_GetProperty(cx, z, "gcBytes", &gc) || !JS_GetProperty(cx, z, "mallocBytes", &malloc_bytes)) {
+    if (!JS_GetProperty(cx, z, "gcBytes", &gc) ||
+        !JS_GetProperty(cx, z, "mallocBytes", &malloc_bytes)) {
         JS_ClearPendingException(cx);
         return js::GetGCHeapUsageForObjectZone(r->global);
     }
-    double total = (gc.isNumber() ? gc.toNumber() : 0) + (malloc_bytes.isNumber() ? malloc_bytes.toNumber() : 0);
+    double total = (gc.isNumber() ? gc.toNumber() : 0) +
+                   (malloc_bytes.isNumber() ? malloc_bytes.toNumber() : 0);
     return static_cast<uint64_t>(total);
 }
 

@@ -11,7 +11,7 @@
 
 /* Reading stops while this much unparsed input is queued behind a request being handled. */
 #define MAX_QUEUED_INPUT (1024 * 1024)
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK       (64 * 1024)
 
 typedef enum conn_state {
     CONN_IDLE,     /* between requests (keep-alive) */
@@ -25,23 +25,23 @@ struct http_conn {
     http_server *srv;
     http_parser parser;
     http_request req;
-    buf in;               /* received, not yet parsed */
+    buf in; /* received, not yet parsed */
     conn_state state;
-    bool request_ready;   /* the parser completed a request; hand it over after parsing */
-    bool last_was_value;  /* header callbacks: the previous piece was a value */
-    bool in_host_header;  /* the field being read is Host */
+    bool request_ready;  /* the parser completed a request; hand it over after parsing */
+    bool last_was_value; /* header callbacks: the previous piece was a value */
+    bool in_host_header; /* the field being read is Host */
     bool reading;
     bool closing;
     bool draining; /* the last response is on its way; no further requests are read */
     bool client_gone;
-    bool streaming;       /* a streaming response is between start and end */
-    bool chunked;         /* ... and frames its body in chunks */
-    bool close_after;     /* ... and closes the connection when it ends */
-    int64_t body_left;    /* ... bytes still due when it declared a length, else -1 */
+    bool streaming;    /* a streaming response is between start and end */
+    bool chunked;      /* ... and frames its body in chunks */
+    bool close_after;  /* ... and closes the connection when it ends */
+    int64_t body_left; /* ... bytes still due when it declared a length, else -1 */
     http_drain_cb drain_cb;
     void *drain_ud;
-    int handles_open;     /* tcp + timer, until their close callbacks ran */
-    int error_status;     /* set by a parser callback that rejects the request */
+    int handles_open; /* tcp + timer, until their close callbacks ran */
+    int error_status; /* set by a parser callback that rejects the request */
     char peer[64];
     struct http_conn *prev, *next;
 };
@@ -78,54 +78,102 @@ void http_server_config_defaults(http_server_config *cfg) {
 
 const char *http_status_reason(int status) {
     switch (status) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 203: return "Non-Authoritative Information";
-    case 204: return "No Content";
-    case 205: return "Reset Content";
-    case 206: return "Partial Content";
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 418: return "I'm a teapot";
-    case 422: return "Unprocessable Entity";
-    case 425: return "Too Early";
-    case 426: return "Upgrade Required";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 451: return "Unavailable For Legal Reasons";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
+    case 100:
+        return "Continue";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 203:
+        return "Non-Authoritative Information";
+    case 204:
+        return "No Content";
+    case 205:
+        return "Reset Content";
+    case 206:
+        return "Partial Content";
+    case 300:
+        return "Multiple Choices";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 402:
+        return "Payment Required";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 418:
+        return "I'm a teapot";
+    case 422:
+        return "Unprocessable Entity";
+    case 425:
+        return "Too Early";
+    case 426:
+        return "Upgrade Required";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 451:
+        return "Unavailable For Legal Reasons";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "";
     }
 }
 
@@ -301,8 +349,9 @@ static void on_write_done(uv_write_t *w, int status) {
     if (status < 0) c->client_gone = true;
     if ((wr->close_after || status < 0) && !c->closing) conn_close(c);
     free(wr);
-    if (c->drain_cb && (c->client_gone || c->closing ||
-                        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= HTTP_DRAIN_LOW_WATER))
+    if (c->drain_cb &&
+        (c->client_gone || c->closing ||
+         uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= HTTP_DRAIN_LOW_WATER))
         notify_drain(c);
 }
 
@@ -485,8 +534,8 @@ void http_respond(http_request *req, int status, const char *reason, const char 
     finish_request(c, close);
 }
 
-void http_respond_start(http_request *req, int status, const char *reason,
-                        const char *header_lines, size_t header_len, int64_t content_length) {
+void http_respond_start(http_request *req, int status, const char *reason, const char *header_lines,
+                        size_t header_len, int64_t content_length) {
     http_conn *c = req->conn;
     http_server *srv = c->srv;
     bool http10 = c->parser.http_major == 1 && c->parser.http_minor == 0;
@@ -496,7 +545,8 @@ void http_respond_start(http_request *req, int status, const char *reason,
     c->chunked = has_body && content_length < 0 && !http10;
     /* Without a length or chunking (HTTP/1.0), the end of the body is the end of the
      * connection. */
-    c->close_after = !req->keep_alive || srv->shutting_down || (has_body && content_length < 0 && http10);
+    c->close_after =
+        !req->keep_alive || srv->shutting_down || (has_body && content_length < 0 && http10);
     if (c->close_after) c->draining = true;
     if (c->closing || c->client_gone) return;
     buf head = {0};
@@ -521,7 +571,8 @@ int64_t http_respond_write(http_request *req, const void *data, size_t len) {
     if (c->chunked) {
         char size_line[32];
         int n = snprintf(size_line, sizeof size_line, "%zx\r\n", len);
-        uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n), uv_buf_init((char *)data, (unsigned)len),
+        uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n),
+                            uv_buf_init((char *)data, (unsigned)len),
                             uv_buf_init((char *)"\r\n", 2)};
         write_bufs(c, bufs, 3, false);
     } else {
@@ -578,7 +629,8 @@ const char *http_request_header(const http_request *req, const char *name, size_
     while (p && p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = eol ? eol : end;
-        if ((size_t)(line_end - p) > nlen + 1 && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
+        if ((size_t)(line_end - p) > nlen + 1 && p[nlen] == ':' &&
+            strncasecmp(p, name, nlen) == 0) {
             const char *v = p + nlen + 1;
             while (v < line_end && (*v == ' ' || *v == '\t')) v++;
             const char *ve = line_end;
@@ -768,7 +820,9 @@ void http_server_shutdown(http_server *srv) {
     }
 }
 
-size_t http_server_busy(const http_server *srv) { return srv->busy; }
+size_t http_server_busy(const http_server *srv) {
+    return srv->busy;
+}
 
 void http_server_free(http_server *srv) {
     if (!srv) return;

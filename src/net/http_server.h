@@ -24,18 +24,18 @@ typedef struct http_conn http_conn;
 
 typedef struct http_request {
     http_conn *conn;
-    uint64_t id;         /* unique per process */
-    char method[24];     /* "GET", ... */
-    buf target;          /* request-target as sent: "/path?query" */
-    buf headers;         /* "Name: value\r\n" per field line, names as sent, values trimmed */
-    buf host;            /* the Host header */
-    buf body;            /* the whole body (chunked bodies are decoded) */
+    uint64_t id;     /* unique per process */
+    char method[24]; /* "GET", ... */
+    buf target;      /* request-target as sent: "/path?query" */
+    buf headers;     /* "Name: value\r\n" per field line, names as sent, values trimmed */
+    buf host;        /* the Host header */
+    buf body;        /* the whole body (chunked bodies are decoded) */
     unsigned header_count;
     bool is_head;
     bool keep_alive;
-    uint64_t start_ns;   /* monotonic clock when its first byte arrived */
-    char peer[64];       /* client address, "ip" */
-    uint64_t owner;      /* free for the request's owner to use */
+    uint64_t start_ns; /* monotonic clock when its first byte arrived */
+    char peer[64];     /* client address, "ip" */
+    uint64_t owner;    /* free for the request's owner to use */
 } http_request;
 
 typedef struct http_server_config {
@@ -71,8 +71,8 @@ void http_respond(http_request *req, int status, const char *reason, const char 
  * caller should wait for the drain callback when that grows large), or -1 when the client is
  * gone. end completes the response and releases the request; abort closes the connection
  * (the head is out, so the client learns of the failure by the truncated body). */
-void http_respond_start(http_request *req, int status, const char *reason,
-                        const char *header_lines, size_t header_len, int64_t content_length);
+void http_respond_start(http_request *req, int status, const char *reason, const char *header_lines,
+                        size_t header_len, int64_t content_length);
 int64_t http_respond_write(http_request *req, const void *data, size_t len);
 void http_respond_end(http_request *req);
 void http_respond_abort(http_request *req);

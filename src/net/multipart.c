@@ -51,14 +51,22 @@ static bool is_alnum(unsigned char c) {
 }
 
 /* RFC 9110 tchar: what a token (a header name, a parameter name or unquoted value) is made of. */
-static bool is_tchar(unsigned char c) { return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)); }
+static bool is_tchar(unsigned char c) {
+    return is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
 
-static bool is_ows(char c) { return c == ' ' || c == '\t'; }
+static bool is_ows(char c) {
+    return c == ' ' || c == '\t';
+}
 
 /* RFC 2046 bchars, without the space (allowed inside a boundary, but not at its end). */
-static bool is_bchar(unsigned char c) { return is_alnum(c) || (c && strchr("'()+_,-./:=?", c)); }
+static bool is_bchar(unsigned char c) {
+    return is_alnum(c) || (c && strchr("'()+_,-./:=?", c));
+}
 
-static unsigned char lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+static unsigned char lower(unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
 
 /* Whether s[0..n) equals the lowercase literal, ignoring ASCII case. */
 static bool ieq(const char *s, size_t n, const char *lit) {
@@ -78,15 +86,17 @@ static const char *skip_token(const char *p, const char *end) {
     return p;
 }
 
-/* Reads the next `; name=value` parameter at *pp. The value is a token or a quoted string.
- * Returns 1 with the name and the unescaped value, 0 when no parameter is left, -1 with *why
- * set when the text is malformed.
+/* Reads the next `; name=value` parameter at *pp. The value is a token or a quoted string;
+ * with `bchars`, an unquoted value may also use RFC 2046's boundary characters, which some
+ * clients send unquoted in Content-Type ("boundary=====abc=="). Returns 1 with the name and
+ * the unescaped value, 0 when no parameter is left, -1 with *why set when the text is
+ * malformed.
  *
  * A backslash escapes only `"` and `\` and is otherwise kept: browsers do not escape
  * backslashes in filenames (the HTML spec percent-encodes `"` instead), and old clients send
  * Windows paths such as "C:\dir\file.txt", which must not lose their backslashes. */
-static int next_param(const char **pp, const char *end, const char **name, size_t *name_len,
-                      buf *value, const char **why) {
+static int next_param(const char **pp, const char *end, bool bchars, const char **name,
+                      size_t *name_len, buf *value, const char **why) {
     const char *p = *pp;
     for (;;) {
         p = skip_ows(p, end);
@@ -124,7 +134,8 @@ static int next_param(const char **pp, const char *end, const char **name, size_
             }
             unsigned char c = (unsigned char)*p;
             if (c == '"') break;
-            if (c == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\')) c = (unsigned char)*++p;
+            if (c == '\\' && p + 1 < end && (p[1] == '"' || p[1] == '\\'))
+                c = (unsigned char)*++p;
             else if ((c < 0x20 && c != '\t') || c == 0x7f) {
                 *why = "a quoted string contains a control character";
                 return -1;
@@ -134,7 +145,8 @@ static int next_param(const char **pp, const char *end, const char **name, size_
         p++;
     } else {
         const char *v = p;
-        p = skip_token(p, end);
+        while (p < end && (is_tchar((unsigned char)*p) || (bchars && is_bchar((unsigned char)*p))))
+            p++;
         if (p == v) {
             *why = "a parameter has no value";
             return -1;
@@ -170,8 +182,8 @@ char *multipart_boundary(const char *content_type, char *err, size_t errlen) {
     if (!sub || !ieq(type, type_len, "multipart") || !ieq(sub, sub_len, "form-data")) {
         if (sub && type_len && sub_len)
             set_err(err, errlen, "Content-Type is %.*s/%.*s, not multipart/form-data",
-                    (int)(type_len > 40 ? 40 : type_len), type,
-                    (int)(sub_len > 40 ? 40 : sub_len), sub);
+                    (int)(type_len > 40 ? 40 : type_len), type, (int)(sub_len > 40 ? 40 : sub_len),
+                    sub);
         else
             set_err(err, errlen, "Content-Type is not multipart/form-data");
         return NULL;
@@ -182,7 +194,7 @@ char *multipart_boundary(const char *content_type, char *err, size_t errlen) {
     const char *name, *why;
     size_t name_len;
     int r;
-    while ((r = next_param(&p, end, &name, &name_len, &value, &why)) == 1) {
+    while ((r = next_param(&p, end, true, &name, &name_len, &value, &why)) == 1) {
         if (!ieq(name, name_len, "boundary")) continue;
         if (boundary) {
             /* Two boundaries could make two parsers see two different bodies. */
@@ -236,7 +248,6 @@ fail:
 
 typedef struct parser {
     const char *body, *end;
-    size_t blen;                      /* boundary length */
     char delim[4 + MAX_BOUNDARY + 1]; /* "\r\n--boundary"; +1 is "\n--…", +2 is "--…" */
     size_t dlen;
     bool lf_only; /* the body's first delimiter line ended in a bare LF */
@@ -357,10 +368,12 @@ static int parse_disposition(parser *ps, int part, const buf *cd, multipart_part
     const char *name, *why;
     size_t name_len;
     int r;
-    while ((r = next_param(&p, end, &name, &name_len, &value, &why)) == 1) {
+    while ((r = next_param(&p, end, false, &name, &name_len, &value, &why)) == 1) {
         const char **field = NULL;
-        if (ieq(name, name_len, "name")) field = &out->name;
-        else if (ieq(name, name_len, "filename")) field = &out->filename;
+        if (ieq(name, name_len, "name"))
+            field = &out->name;
+        else if (ieq(name, name_len, "filename"))
+            field = &out->filename;
         /* Everything else, notably RFC 5987's filename*=UTF-8''..., is read and ignored. */
         if (!field) continue;
         if (*field) {
@@ -388,8 +401,8 @@ static int parse_disposition(parser *ps, int part, const buf *cd, multipart_part
 static int parse_headers(parser *ps, int part, const char **pp, multipart_part *out) {
     const char *start = *pp, *p = start, *end = ps->end;
     /* Look for line ends only within the limit, so a huge headerless blob is not scanned. */
-    const char *limit = (size_t)(end - start) > MAX_HEADER_BYTES + 2 ? start + MAX_HEADER_BYTES + 2
-                                                                     : end;
+    const char *limit =
+        (size_t)(end - start) > MAX_HEADER_BYTES + 2 ? start + MAX_HEADER_BYTES + 2 : end;
     buf cd = {0}, ct = {0};
     bool have_cd = false, have_ct = false;
     buf *cur = NULL; /* the header that folded continuation lines extend, if one we keep */
@@ -397,6 +410,13 @@ static int parse_headers(parser *ps, int part, const char **pp, multipart_part *
     int rc = -1;
 
     for (int line = 1;; line++) {
+        const char *next;
+        int tail = delim_at(ps, p, &next);
+        if (tail == TAIL_NEXT || tail == TAIL_CLOSE) {
+            set_err(ps->err, ps->errlen, "part %d: the headers are not followed by an empty line",
+                    part);
+            goto done;
+        }
         const char *eol = memchr(p, '\n', (size_t)(limit - p));
         if (!eol) {
             if (limit < end)
@@ -413,12 +433,6 @@ static int parse_headers(parser *ps, int part, const char **pp, multipart_part *
         }
         if (eol + 1 - start > MAX_HEADER_BYTES) {
             set_err(ps->err, ps->errlen, "part %d: the headers are longer than 8 KiB", part);
-            goto done;
-        }
-        const char *next;
-        if (delim_at(ps, p, &next) != TAIL_NONE) {
-            set_err(ps->err, ps->errlen, "part %d: the headers are not followed by an empty line",
-                    part);
             goto done;
         }
         if (is_ows(*p)) {
@@ -441,8 +455,7 @@ static int parse_headers(parser *ps, int part, const char **pp, multipart_part *
         const char *ne = colon;
         while (ne > p && is_ows(ne[-1])) ne--; /* RFC 5322's obsolete "Name :" */
         if (skip_token(p, ne) != ne || ne == p) {
-            set_err(ps->err, ps->errlen, "part %d: header line %d has an invalid name", part,
-                    line);
+            set_err(ps->err, ps->errlen, "part %d: header line %d has an invalid name", part, line);
             goto done;
         }
         cur = NULL;
@@ -501,7 +514,7 @@ int multipart_parse(const char *body, size_t len, const char *boundary, multipar
     }
     if (!body) body = "", len = 0;
 
-    parser ps = {.body = body, .end = body + len, .blen = blen, .err = err, .errlen = errlen};
+    parser ps = {.body = body, .end = body + len, .err = err, .errlen = errlen};
     memcpy(ps.delim, "\r\n--", 4);
     memcpy(ps.delim + 4, boundary, blen);
     ps.dlen = blen + 4;

@@ -1,8 +1,10 @@
 /* multipart — parsing multipart/form-data request bodies (RFC 7578, RFC 2046 §5.1), as the
  * control API's version uploads use them.
  *
- * Parsing does not copy: every part's name, filename, content type and data point into the
- * body (or into small fixed buffers of the part). Errors name what is wrong and where. */
+ * A part's data is not copied: it points into the body, which must outlive the result. Its
+ * name, filename and content type are small NUL-terminated copies owned by the result. Bodies
+ * with bare LF line endings are accepted too (see multipart.c). Errors name what is wrong and
+ * where. */
 #ifndef HEARTH_NET_MULTIPART_H
 #define HEARTH_NET_MULTIPART_H
 

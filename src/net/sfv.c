@@ -37,14 +37,24 @@ static int fail(parser *p, const char *fmt, ...) {
     return -1;
 }
 
-static bool at_end(const parser *p) { return p->pos >= p->len; }
+static bool at_end(const parser *p) {
+    return p->pos >= p->len;
+}
 
 /* The next character, or NUL at the end (NUL is never valid where it is tested). */
-static char peek(const parser *p) { return at_end(p) ? '\0' : p->s[p->pos]; }
+static char peek(const parser *p) {
+    return at_end(p) ? '\0' : p->s[p->pos];
+}
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static bool is_lcalpha(char c) { return c >= 'a' && c <= 'z'; }
-static bool is_alpha(char c) { return is_lcalpha(c) || (c >= 'A' && c <= 'Z'); }
+static bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+static bool is_lcalpha(char c) {
+    return c >= 'a' && c <= 'z';
+}
+static bool is_alpha(char c) {
+    return is_lcalpha(c) || (c >= 'A' && c <= 'Z');
+}
 
 static bool is_tchar(char c) {
     return is_alpha(c) || is_digit(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
@@ -384,8 +394,10 @@ int sfv_parse_dict(const char *value, size_t len, sfv_dict *out, char *err, size
             goto fail;
         }
     }
-    if (n) merge_duplicates(raw, n, out);
-    else free(raw);
+    if (n)
+        merge_duplicates(raw, n, out);
+    else
+        free(raw);
     return 0;
 
 fail:

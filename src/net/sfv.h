@@ -23,13 +23,13 @@ typedef enum sfv_type {
 } sfv_type;
 
 typedef struct sfv_member {
-    char *key;   /* NUL-terminated, lowercase as the RFC requires */
+    char *key; /* NUL-terminated, lowercase as the RFC requires */
     sfv_type type;
     char *string; /* SFV_STRING / SFV_TOKEN: the value, unescaped, NUL-terminated;
                      SFV_BYTES: the decoded bytes (len in bytes_len) */
     size_t bytes_len;
-    int64_t integer;  /* SFV_INTEGER; SFV_BOOLEAN: 0 or 1 */
-    double decimal;   /* SFV_DECIMAL */
+    int64_t integer; /* SFV_INTEGER; SFV_BOOLEAN: 0 or 1 */
+    double decimal;  /* SFV_DECIMAL */
 } sfv_member;
 
 typedef struct sfv_dict {

@@ -15,9 +15,10 @@
  * (version, shard) that has recorded costs one anonymous mapping of sizeof(shard_block), about
  * 327 KiB of address space (520 bytes of counters + 360 slots of 928 bytes). The kernel backs
  * only the pages that are written, and a slot is first written in the minute it is used, so
- * resident memory is one page plus ~0.9 KiB per minute that saw traffic: it reaches the full
- * 327 KiB only after 6 hours of continuous traffic on that shard. (malloc would not do: once
- * glibc raises its mmap threshold, calloc memsets the whole block and makes it resident.)
+ * resident memory is the counters' page plus the pages of the minutes that saw traffic (a
+ * 4 KiB page holds ~4.4 consecutive minutes): the full 327 KiB only after 6 hours of steady
+ * traffic on that shard. (malloc would not do: once glibc raises its mmap threshold, calloc
+ * memsets the whole block and makes it resident.)
  *
  * Percentiles. Each minute slot keeps log-scale histograms of wall and CPU time with 4 buckets
  * per octave, at 2^(k/4) * 1024 ns (~1 us) up to 2^37 ns (~137 s), plus one bucket below and
@@ -53,9 +54,9 @@ static const char *const prom_le[PROM_BUCKETS] = {
     "0.25",   "0.5",   "1",      "2.5",   "5",    "10",    "30",
 };
 static const uint64_t prom_le_ns[PROM_BUCKETS] = {
-    500000u,    1000000u,   2500000u,   5000000u,    10000000u,   25000000u,
-    50000000u,  100000000u, 250000000u, 500000000u,  1000000000u, 2500000000u,
-    5000000000u, 10000000000u, 30000000000u,
+    500000u,     1000000u,    2500000u,    5000000u,     10000000u,
+    25000000u,   50000000u,   100000000u,  250000000u,   500000000u,
+    1000000000u, 2500000000u, 5000000000u, 10000000000u, 30000000000u,
 };
 
 /* Index of the first bucket whose bound is >= ns; PROM_BUCKETS for above all bounds (+Inf).
@@ -104,8 +105,7 @@ static double fine_lower(unsigned i) {
 
 /* Status classes: [0] none (or outside 100..599), [1] 1xx ... [5] 5xx. */
 #define STATUS_CLASSES 6
-static const char *const status_label[STATUS_CLASSES] = {"none", "1xx", "2xx",
-                                                         "3xx",  "4xx", "5xx"};
+static const char *const status_label[STATUS_CLASSES] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
 
 /* One minute of one shard. `minute` is the Unix minute plus one (0: never used), and doubles
  * as the sequence word of a seqlock: the writer zeroes it while it resets the slot for a new
@@ -130,6 +130,10 @@ typedef struct shard_block {
 } shard_block;
 
 struct version_metrics {
+    /* The registry holds one reference while the version is listed, and every loaded
+     * worker_version one more: a request finishing after its Worker was deleted still
+     * records into live memory. */
+    atomic_int refs;
     char *worker;
     char *version_id;
     /* Written once each, by its shard (release); read by anyone (acquire). */
@@ -163,9 +167,6 @@ static inline void raise_to(_Atomic uint64_t *c, uint64_t v) {
 static inline uint64_t load64(const _Atomic uint64_t *c) {
     return atomic_load_explicit((_Atomic uint64_t *)c, memory_order_relaxed);
 }
-static inline uint32_t load32(const _Atomic uint32_t *c) {
-    return atomic_load_explicit((_Atomic uint32_t *)c, memory_order_relaxed);
-}
 
 static shard_block *block_of(version_metrics *m, unsigned shard) {
     return atomic_load_explicit(&m->shards[shard], memory_order_acquire);
@@ -173,10 +174,9 @@ static shard_block *block_of(version_metrics *m, unsigned shard) {
 
 /* The shard's first record for this version. Zero pages are a valid empty block (all counters
  * 0, every slot unused), so nothing is initialised and nothing becomes resident yet. */
-__attribute__((noinline, cold)) static shard_block *block_new(version_metrics *m,
-                                                               unsigned shard) {
-    void *p = mmap(NULL, sizeof(shard_block), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+__attribute__((noinline, cold)) static shard_block *block_new(version_metrics *m, unsigned shard) {
+    void *p =
+        mmap(NULL, sizeof(shard_block), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         fprintf(stderr, "hearth: out of memory mapping %zu bytes of metrics\n",
                 sizeof(shard_block));
@@ -193,23 +193,25 @@ static inline unsigned status_class(int status) {
     return status >= 100 && status <= 599 ? (unsigned)status / 100 : 0;
 }
 
-/* Resets slot s for `minute` (its writer only). The release fence after zeroing `minute`
- * orders it before the resets, so a reader that copied any reset value sees the change. */
-__attribute__((noinline)) static void slot_claim(shard_block *b, minute_slot *s,
-                                                 uint64_t minute) {
+/* Resets slot s for `minute` (its writer only), once per minute. The resets are release
+ * stores made after zeroing `minute`: a reader whose acquire load returns a reset value, or a
+ * later increment of it by this thread (the same release sequence in C11), then sees `minute`
+ * changed and drops its copy. (Fences would do the same on the request path's relaxed stores
+ * alone, but ThreadSanitizer does not model fences.) */
+__attribute__((noinline)) static void slot_claim(shard_block *b, minute_slot *s, uint64_t minute) {
+    const memory_order rel = memory_order_release;
     atomic_store_explicit(&s->minute, 0, memory_order_relaxed);
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&s->requests, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->errors, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->wall_min, UINT64_MAX, memory_order_relaxed);
-    atomic_store_explicit(&s->cpu_min, UINT64_MAX, memory_order_relaxed);
-    atomic_store_explicit(&s->wall_max, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->cpu_max, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->requests, 0, rel);
+    atomic_store_explicit(&s->errors, 0, rel);
+    atomic_store_explicit(&s->wall_min, UINT64_MAX, rel);
+    atomic_store_explicit(&s->cpu_min, UINT64_MAX, rel);
+    atomic_store_explicit(&s->wall_max, 0, rel);
+    atomic_store_explicit(&s->cpu_max, 0, rel);
     for (unsigned i = 0; i < FINE_BUCKETS; i++) {
-        atomic_store_explicit(&s->wall[i], 0, memory_order_relaxed);
-        atomic_store_explicit(&s->cpu[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&s->wall[i], 0, rel);
+        atomic_store_explicit(&s->cpu[i], 0, rel);
     }
-    atomic_store_explicit(&s->minute, minute, memory_order_release);
+    atomic_store_explicit(&s->minute, minute, rel);
     raise_to(&b->newest_minute, minute);
 }
 
@@ -228,9 +230,8 @@ void metrics_record(version_metrics *m, unsigned shard, metrics_outcome outcome,
     add64(&b->wall_sum_ns, wall_ns);
     add64(&b->cpu_sum_ns, cpu_ns);
 
-    uint64_t minute = now_ms / 60000;
-    minute_slot *s = &b->ring[minute % METRICS_MINUTES];
-    minute++;
+    uint64_t minute = now_ms / 60000 + 1; /* + 1: 0 marks a slot never used */
+    minute_slot *s = &b->ring[(minute - 1) % METRICS_MINUTES];
     uint64_t held = atomic_load_explicit(&s->minute, memory_order_relaxed);
     if (held != minute) {
         /* The clock went back by more than the ring: keep the newer minute it holds. */
@@ -272,7 +273,8 @@ metrics_registry *metrics_registry_new(void) {
     return r;
 }
 
-static void version_free(version_metrics *m) {
+void metrics_version_unref(version_metrics *m) {
+    if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1) return;
     for (unsigned i = 0; i < METRICS_MAX_SHARDS; i++) {
         shard_block *b = block_of(m, i);
         if (b) munmap(b, sizeof *b);
@@ -284,7 +286,7 @@ static void version_free(version_metrics *m) {
 
 void metrics_registry_free(metrics_registry *r) {
     if (!r) return;
-    for (size_t i = 0; i < r->len; i++) version_free(r->v[i]);
+    for (size_t i = 0; i < r->len; i++) metrics_version_unref(r->v[i]);
     free(r->v);
     pthread_mutex_destroy(&r->lock);
     free(r);
@@ -314,10 +316,12 @@ version_metrics *metrics_registry_get(metrics_registry *r, const char *worker,
     size_t at = lower_bound(r, worker, version_id);
     if (at < r->len && key_cmp(worker, version_id, r->v[at]) == 0) {
         version_metrics *m = r->v[at];
+        atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
         pthread_mutex_unlock(&r->lock);
         return m;
     }
     version_metrics *m = xcalloc(1, sizeof *m);
+    atomic_init(&m->refs, 2); /* the registry's and the caller's */
     m->worker = xstrdup(worker);
     m->version_id = xstrdup(version_id);
     if (r->len == r->cap) {
@@ -334,7 +338,7 @@ version_metrics *metrics_registry_get(metrics_registry *r, const char *worker,
 void metrics_registry_forget_worker(metrics_registry *r, const char *worker) {
     pthread_mutex_lock(&r->lock);
     size_t from = lower_bound(r, worker, ""), to = from;
-    while (to < r->len && strcmp(r->v[to]->worker, worker) == 0) version_free(r->v[to++]);
+    while (to < r->len && strcmp(r->v[to]->worker, worker) == 0) metrics_version_unref(r->v[to++]);
     memmove(r->v + from, r->v + to, (r->len - to) * sizeof *r->v);
     r->len -= to - from;
     pthread_mutex_unlock(&r->lock);
@@ -494,20 +498,24 @@ typedef struct minute_sum {
 } minute_sum;
 
 /* Adds slot s to acc if it holds `minute` (plus one) from start to end of the copy; a slot
- * being reset meanwhile (its minute moved on) is skipped. */
-static void add_slot(const minute_slot *s, uint64_t minute, minute_sum *acc) {
-    _Atomic uint64_t *seq = (_Atomic uint64_t *)&s->minute;
-    if (atomic_load_explicit(seq, memory_order_acquire) != minute) return;
-    uint32_t requests = load32(&s->requests), errors = load32(&s->errors);
-    uint64_t wall_min = load64(&s->wall_min), wall_max = load64(&s->wall_max);
-    uint64_t cpu_min = load64(&s->cpu_min), cpu_max = load64(&s->cpu_max);
+ * being reset meanwhile (its minute moved on) is skipped. The copy uses acquire loads so that
+ * seeing any value written by a reset implies seeing the reset's `minute` change (slot_claim);
+ * on x86 they cost the same as relaxed ones. */
+static void add_slot(minute_slot *w, uint64_t minute, minute_sum *acc) {
+    const memory_order acq = memory_order_acquire;
+    if (atomic_load_explicit(&w->minute, acq) != minute) return;
+    uint32_t requests = atomic_load_explicit(&w->requests, acq);
+    uint32_t errors = atomic_load_explicit(&w->errors, acq);
+    uint64_t wall_min = atomic_load_explicit(&w->wall_min, acq);
+    uint64_t wall_max = atomic_load_explicit(&w->wall_max, acq);
+    uint64_t cpu_min = atomic_load_explicit(&w->cpu_min, acq);
+    uint64_t cpu_max = atomic_load_explicit(&w->cpu_max, acq);
     uint32_t wall[FINE_BUCKETS], cpu[FINE_BUCKETS];
     for (unsigned i = 0; i < FINE_BUCKETS; i++) {
-        wall[i] = load32(&s->wall[i]);
-        cpu[i] = load32(&s->cpu[i]);
+        wall[i] = atomic_load_explicit(&w->wall[i], acq);
+        cpu[i] = atomic_load_explicit(&w->cpu[i], acq);
     }
-    atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(seq, memory_order_relaxed) != minute) return;
+    if (atomic_load_explicit(&w->minute, memory_order_relaxed) != minute) return;
 
     acc->requests += requests;
     acc->errors += errors;
@@ -562,8 +570,8 @@ static void put_time(buf *out, uint64_t ms, bool micros) {
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&t, &tm);
-    buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    buf_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+               tm.tm_hour, tm.tm_min, tm.tm_sec);
     if (micros) buf_printf(out, ".%03u000", (unsigned)(ms % 1000));
     buf_puts(out, "Z\"");
 }

@@ -38,13 +38,14 @@ typedef struct metrics_registry metrics_registry;
 metrics_registry *metrics_registry_new(void);
 void metrics_registry_free(metrics_registry *r);
 
-/* The metrics of (worker, version_id), created on first use. Thread-safe; the returned pointer
- * stays valid until metrics_registry_forget_worker or the registry is freed. Callers on the
- * request path look it up once (when a version is loaded) and keep the pointer. */
+/* The metrics of (worker, version_id), created on first use, as a new reference the caller
+ * releases with metrics_version_unref. Thread-safe. Callers on the request path look it up
+ * once (when a version is loaded) and keep it for the version's life. */
 version_metrics *metrics_registry_get(metrics_registry *r, const char *worker,
                                       const char *version_id);
-/* Drops every version of a deleted worker (the caller guarantees nothing records to them any
- * more). */
+void metrics_version_unref(version_metrics *m);
+/* Stops listing every version of a deleted worker; requests still running on one of them
+ * keep recording into it (unlisted) until they release it. */
 void metrics_registry_forget_worker(metrics_registry *r, const char *worker);
 
 /* One finished invocation. status is the HTTP status sent (0 if none). now_ms is Unix time in

@@ -14,8 +14,8 @@
 #include "base/buf.h"
 #include "net/multipart.h"
 #include "platform/control.h"
+#include "platform/route_pattern.h"
 #include "webapi/url.h"
-
 
 enum {
     CODE_AUTH = 10000,
@@ -60,7 +60,8 @@ static void strip_internal(json_t *v) {
 
 static void send_json(api_call *a, int status, json_t *body) {
     char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    http_respond(a->req, status, NULL, "content-type: application/json\r\n", 32, text, strlen(text));
+    http_respond(a->req, status, NULL, "content-type: application/json\r\n", 32, text,
+                 strlen(text));
     free(text);
     json_decref(body);
 }
@@ -68,8 +69,8 @@ static void send_json(api_call *a, int status, json_t *body) {
 /* Takes the reference to result. */
 static void ok(api_call *a, json_t *result) {
     strip_internal(result);
-    json_t *body = json_pack("{s:b, s:[], s:[], s:o}", "success", 1, "errors", "messages",
-                             "result", result ? result : json_null());
+    json_t *body = json_pack("{s:b, s:[], s:[], s:o}", "success", 1, "errors", "messages", "result",
+                             result ? result : json_null());
     if (json_is_array(result))
         json_object_set_new(body, "result_info",
                             json_pack("{s:I, s:I}", "count", (json_int_t)json_array_size(result),
@@ -149,7 +150,8 @@ static bool authenticate(api_call *a) {
     size_t len;
     const char *h = http_request_header(a->req, "authorization", &len);
     if (!h || len < 8 || strncasecmp(h, "Bearer ", 7) != 0) {
-        fail(a, 401, CODE_AUTH, "Authentication error: send an API token as Authorization: Bearer <token>");
+        fail(a, 401, CODE_AUTH,
+             "Authentication error: send an API token as Authorization: Bearer <token>");
         return false;
     }
     char *token = xmemdup0(h + 7, len - 7);
@@ -200,23 +202,30 @@ static bool check_bindings(json_t *bindings, char *err, size_t errlen) {
         const char *type = json_string_value(json_object_get(b, "type"));
         const char *name = json_string_value(json_object_get(b, "name"));
         if (!json_is_object(b) || !type || !name || !*name) {
-            snprintf(err, errlen, "metadata.bindings[%zu]: expected an object with string \"type\" and \"name\"", i);
+            snprintf(err, errlen,
+                     "metadata.bindings[%zu]: expected an object with string \"type\" and \"name\"",
+                     i);
             return false;
         }
         for (size_t k = 0; k < i; k++) {
-            if (strcmp(json_string_value(json_object_get(json_array_get(bindings, k), "name")), name) == 0) {
-                snprintf(err, errlen, "metadata.bindings[%zu].name: \"%s\" is bound twice", i, name);
+            if (strcmp(json_string_value(json_object_get(json_array_get(bindings, k), "name")),
+                       name) == 0) {
+                snprintf(err, errlen, "metadata.bindings[%zu].name: \"%s\" is bound twice", i,
+                         name);
                 return false;
             }
         }
         if (!strcmp(type, "plain_text") || !strcmp(type, "secret_text")) {
             if (!json_is_string(json_object_get(b, "text"))) {
-                snprintf(err, errlen, "metadata.bindings[%zu].text: expected a string for a %s binding", i, type);
+                snprintf(err, errlen,
+                         "metadata.bindings[%zu].text: expected a string for a %s binding", i,
+                         type);
                 return false;
             }
         } else if (!strcmp(type, "json")) {
             if (!json_object_get(b, "json")) {
-                snprintf(err, errlen, "metadata.bindings[%zu].json: required for a json binding", i);
+                snprintf(err, errlen, "metadata.bindings[%zu].json: required for a json binding",
+                         i);
                 return false;
             }
         } else if (strcmp(type, "version_metadata") != 0) {
@@ -233,7 +242,8 @@ static bool check_bindings(json_t *bindings, char *err, size_t errlen) {
 static bool check_metadata(json_t *meta, char *err, size_t errlen) {
     json_t *v;
     if (!json_is_string(json_object_get(meta, "main_module"))) {
-        snprintf(err, errlen, "metadata.main_module: required, the name of the part holding the entry module");
+        snprintf(err, errlen,
+                 "metadata.main_module: required, the name of the part holding the entry module");
         return false;
     }
     if (!check_bindings(json_object_get(meta, "bindings"), err, errlen)) return false;
@@ -259,11 +269,15 @@ static bool check_metadata(json_t *meta, char *err, size_t errlen) {
             return false;
         }
         if (m && (!json_is_string(m) || strlen(json_string_value(m)) > 1000)) {
-            snprintf(err, errlen, "metadata.annotations[\"workers/message\"]: expected a string of at most 1000 characters");
+            snprintf(err, errlen,
+                     "metadata.annotations[\"workers/message\"]: expected a string of at most 1000 "
+                     "characters");
             return false;
         }
         if (t && (!json_is_string(t) || strlen(json_string_value(t)) > 100)) {
-            snprintf(err, errlen, "metadata.annotations[\"workers/tag\"]: expected a string of at most 100 characters");
+            snprintf(err, errlen,
+                     "metadata.annotations[\"workers/tag\"]: expected a string of at most 100 "
+                     "characters");
             return false;
         }
     }
@@ -284,17 +298,26 @@ static bool check_metadata(json_t *meta, char *err, size_t errlen) {
         }
         json_array_foreach(v, i, r) {
             const char *pat = json_string_value(r);
-            if (!pat || !*pat || pat[0] == '/' || strchr(pat, ' ')) {
-                snprintf(err, errlen, "metadata.routes[%zu]: expected a pattern like \"api.example.com/*\"", i);
+            if (!pat) {
+                snprintf(err, errlen,
+                         "metadata.routes[%zu]: expected a pattern like \"api.example.com/*\"", i);
                 return false;
             }
+            route_pattern parsed;
+            char why[256];
+            if (route_pattern_parse(pat, &parsed, why, sizeof why) != 0) {
+                snprintf(err, errlen, "metadata.routes[%zu]: %s", i, why);
+                return false;
+            }
+            route_pattern_free(&parsed);
         }
     }
     return true;
 }
 
 static bool is_source_map(const multipart_part *p) {
-    if (p->content_type && strncasecmp(p->content_type, "application/source-map", 22) == 0) return true;
+    if (p->content_type && strncasecmp(p->content_type, "application/source-map", 22) == 0)
+        return true;
     size_t n = strlen(p->name);
     return !p->content_type && n > 4 && strcmp(p->name + n - 4, ".map") == 0;
 }
@@ -303,7 +326,9 @@ static bool is_source_map(const multipart_part *p) {
 static void upload(api_call *a, const char *script, bool deploy) {
     control *c = a->c;
     if (!valid_script_name(script)) {
-        fail(a, 400, CODE_VALIDATION, "script name \"%s\": expected lowercase letters, digits, '-' and '_' (at most 63)", script);
+        fail(a, 400, CODE_VALIDATION,
+             "script name \"%s\": expected lowercase letters, digits, '-' and '_' (at most 63)",
+             script);
         return;
     }
     size_t ct_len;
@@ -313,11 +338,13 @@ static void upload(api_call *a, const char *script, bool deploy) {
     char *boundary = ctype ? multipart_boundary(ctype, err, sizeof err) : NULL;
     free(ctype);
     if (!boundary) {
-        fail(a, 400, CODE_VALIDATION, "Content-Type: %s", err[0] ? err : "expected multipart/form-data");
+        fail(a, 400, CODE_VALIDATION, "Content-Type: %s",
+             err[0] ? err : "expected multipart/form-data");
         return;
     }
     multipart mp;
-    int prc = multipart_parse(a->req->body.data ? a->req->body.data : "", a->req->body.len, boundary, &mp, err, sizeof err);
+    int prc = multipart_parse(a->req->body.data ? a->req->body.data : "", a->req->body.len,
+                              boundary, &mp, err, sizeof err);
     free(boundary);
     if (prc != 0) {
         fail(a, 400, CODE_VALIDATION, "multipart body: %s", err);
@@ -350,7 +377,9 @@ valid:;
         if (strcmp(p->name, "metadata") == 0 || is_source_map(p)) continue;
         int kind = control_kind_for_content_type(p->content_type);
         if (kind < 0) {
-            fail(a, 400, CODE_VALIDATION, "module \"%s\": unsupported Content-Type \"%s\" (see the upload format in docs/api.md)",
+            fail(a, 400, CODE_VALIDATION,
+                 "module \"%s\": unsupported Content-Type \"%s\" (see the upload format in "
+                 "docs/api.md)",
                  p->name, p->content_type ? p->content_type : "(none)");
             bad = true;
             break;
@@ -363,20 +392,30 @@ valid:;
         bad = true;
     }
     /* Compile and run the top-level code once: what does not load is rejected here. */
+    /* Optional metadata fields, with shared empty defaults (released at the end). */
+    json_t *no_array = json_array(), *no_object = json_object();
+    json_t *bindings =
+        json_object_get(meta, "bindings") ? json_object_get(meta, "bindings") : no_array;
+    json_t *flags = json_object_get(meta, "compatibility_flags")
+                        ? json_object_get(meta, "compatibility_flags")
+                        : no_array;
+    json_t *annotations =
+        json_object_get(meta, "annotations") ? json_object_get(meta, "annotations") : no_object;
     json_t *draft = NULL;
     worker_version *v = NULL;
     char *error = NULL;
     if (!bad) {
         draft = json_pack("{s:s, s:I, s:{s:s}, s:O, s:{s:{s:s}, s:{s:O, s:{s:I}}}, s:O}", "id",
                           "00000000-0000-0000-0000-000000000000", "number", (json_int_t)0,
-                          "metadata", "created_on", "", "annotations",
-                          json_object_get(meta, "annotations") ? json_object_get(meta, "annotations") : json_object(),
-                          "resources", "script", "main_module", main, "script_runtime",
-                          "compatibility_date",
-                          json_object_get(meta, "compatibility_date") ? json_object_get(meta, "compatibility_date") : json_null(),
+                          "metadata", "created_on", "", "annotations", annotations, "resources",
+                          "script", "main_module", main, "script_runtime", "compatibility_date",
+                          json_object_get(meta, "compatibility_date")
+                              ? json_object_get(meta, "compatibility_date")
+                              : json_null(),
                           "limits", "cpu_ms",
-                          (json_int_t)json_integer_value(json_object_get(json_object_get(meta, "limits"), "cpu_ms")),
-                          "_bindings", json_object_get(meta, "bindings") ? json_object_get(meta, "bindings") : json_array());
+                          (json_int_t)json_integer_value(
+                              json_object_get(json_object_get(meta, "limits"), "cpu_ms")),
+                          "_bindings", bindings);
         v = control_compile(c, script, draft, modules, n, &error);
         if (v && control_trial_run(c, v, &error) != 0) {
             worker_version_unref(v);
@@ -416,23 +455,26 @@ valid:;
         char etag[65];
         unsigned char md[32];
         unsigned int mdlen;
-        EVP_Digest(etag_input.data ? etag_input.data : "", etag_input.len, md, &mdlen, EVP_sha256(), NULL);
+        EVP_Digest(etag_input.data ? etag_input.data : "", etag_input.len, md, &mdlen, EVP_sha256(),
+                   NULL);
         for (int i = 0; i < 32; i++) sprintf(etag + 2 * i, "%02x", md[i]);
         store_new_version nv = {
             .script = script,
             .main_module = main,
-            .bindings = json_object_get(meta, "bindings") ? json_object_get(meta, "bindings") : json_array(),
+            .bindings = bindings,
             .compatibility_date = json_string_value(json_object_get(meta, "compatibility_date")),
-            .compatibility_flags = json_object_get(meta, "compatibility_flags") ? json_object_get(meta, "compatibility_flags") : json_array(),
+            .compatibility_flags = flags,
             .annotations = json_object_get(meta, "annotations"),
             .triggered_by = deploy ? "create" : "upload",
-            .cpu_ms = (int64_t)json_integer_value(json_object_get(json_object_get(meta, "limits"), "cpu_ms")),
+            .cpu_ms = (int64_t)json_integer_value(
+                json_object_get(json_object_get(meta, "limits"), "cpu_ms")),
             .routes = json_object_get(meta, "routes"),
             .modules = stored_modules,
             .etag = etag,
         };
         char *deployment_id = NULL;
-        json_t *version = store_create_version(c->store, &nv, &a->actor, deploy, &deployment_id, err, sizeof err);
+        json_t *version =
+            store_create_version(c->store, &nv, &a->actor, deploy, &deployment_id, err, sizeof err);
         if (!version) {
             fail(a, 500, CODE_INTERNAL, "%s", err);
         } else {
@@ -455,6 +497,8 @@ valid:;
     }
     buf_free(&etag_input);
     json_decref(stored_modules);
+    json_decref(no_array);
+    json_decref(no_object);
     free(modules);
     json_decref(meta);
     multipart_free(&mp);
@@ -465,10 +509,12 @@ valid:;
 static void create_deployment(api_call *a, const char *script) {
     control *c = a->c;
     json_error_t jerr;
-    json_t *body = json_loadb(a->req->body.data ? a->req->body.data : "", a->req->body.len, 0, &jerr);
+    json_t *body =
+        json_loadb(a->req->body.data ? a->req->body.data : "", a->req->body.len, 0, &jerr);
     char err[512];
     if (!json_is_object(body)) {
-        fail(a, 400, CODE_VALIDATION, "body: expected a JSON object (%s)", body ? "not an object" : jerr.text);
+        fail(a, 400, CODE_VALIDATION, "body: expected a JSON object (%s)",
+             body ? "not an object" : jerr.text);
         json_decref(body);
         return;
     }
@@ -479,7 +525,8 @@ static void create_deployment(api_call *a, const char *script) {
     const char *problem = NULL;
     if (!json_is_string(strategy) || strcmp(json_string_value(strategy), "percentage") != 0)
         problem = "strategy: must be \"percentage\"";
-    else if (!json_is_array(versions) || json_array_size(versions) < 1 || json_array_size(versions) > 2)
+    else if (!json_is_array(versions) || json_array_size(versions) < 1 ||
+             json_array_size(versions) > 2)
         problem = "versions: expected an array of 1 or 2 {version_id, percentage} objects";
     else if (annotations && !json_is_object(annotations))
         problem = "annotations: expected an object";
@@ -498,16 +545,20 @@ static void create_deployment(api_call *a, const char *script) {
         const char *id = json_string_value(json_object_get(e, "version_id"));
         json_t *pct = json_object_get(e, "percentage");
         if (!id) {
-            snprintf(err, sizeof err, "versions[%zu].version_id: required, a version id of %s", i, script);
-        } else if (!json_is_number(pct) || json_number_value(pct) < 0 || json_number_value(pct) > 100 ||
-                   isnan(json_number_value(pct))) {
-            snprintf(err, sizeof err, "versions[%zu].percentage: expected a number from 0 to 100", i);
-        } else if (i == 1 && strcmp(id, json_string_value(json_object_get(json_array_get(versions, 0), "version_id"))) == 0) {
+            snprintf(err, sizeof err, "versions[%zu].version_id: required, a version id of %s", i,
+                     script);
+        } else if (!json_is_number(pct) || json_number_value(pct) < 0 ||
+                   json_number_value(pct) > 100 || isnan(json_number_value(pct))) {
+            snprintf(err, sizeof err, "versions[%zu].percentage: expected a number from 0 to 100",
+                     i);
+        } else if (i == 1 && strcmp(id, json_string_value(json_object_get(
+                                            json_array_get(versions, 0), "version_id"))) == 0) {
             snprintf(err, sizeof err, "versions[1].version_id: the same version is listed twice");
         } else {
             json_t *v = store_version(c->store, script, id);
             if (!v) {
-                snprintf(err, sizeof err, "versions[%zu].version_id: %s has no version %s", i, script, id);
+                snprintf(err, sizeof err, "versions[%zu].version_id: %s has no version %s", i,
+                         script, id);
             } else {
                 err[0] = '\0';
                 json_decref(v);
@@ -577,7 +628,9 @@ static void analytics(api_call *a, const char *script) {
 
 /* ---- routing ----------------------------------------------------------------------------- */
 
-static bool method_is(api_call *a, const char *m) { return strcmp(a->method, m) == 0; }
+static bool method_is(api_call *a, const char *m) {
+    return strcmp(a->method, m) == 0;
+}
 
 static void not_allowed(api_call *a) {
     fail(a, 405, CODE_METHOD, "%s is not allowed on this path", a->method);
@@ -655,7 +708,8 @@ static void script_routes(api_call *a, const char *script, size_t rest) {
             if (d)
                 ok(a, d);
             else
-                fail(a, 404, CODE_NOT_FOUND, "%s has no deployment %s", script, a->segments[rest + 1]);
+                fail(a, 404, CODE_NOT_FOUND, "%s has no deployment %s", script,
+                     a->segments[rest + 1]);
         } else {
             fail(a, 404, CODE_NOT_FOUND, "no such path");
         }
@@ -671,7 +725,8 @@ static void script_routes(api_call *a, const char *script, size_t rest) {
 
 static void route(api_call *a) {
     control *c = a->c;
-    if (seg_is(a, 0, "user") && seg_is(a, 1, "tokens") && seg_is(a, 2, "verify") && a->segment_count == 3) {
+    if (seg_is(a, 0, "user") && seg_is(a, 1, "tokens") && seg_is(a, 2, "verify") &&
+        a->segment_count == 3) {
         ok(a, json_pack("{s:s, s:s}", "id", a->token_id, "status", "active"));
         return;
     }

@@ -103,13 +103,14 @@ static char *facts_json(const char *script, json_t *version) {
     json_t *annotations = json_object_get(version, "annotations");
     json_t *runtime = json_object_get(json_object_get(version, "resources"), "script_runtime");
     json_t *tag = json_object_get(annotations, "workers/tag");
-    json_t *facts = json_pack(
-        "{s:s, s:O, s:b, s:{s:O, s:s, s:O}}", "name", script, "compatibilityDate",
-        json_object_get(runtime, "compatibility_date") ? json_object_get(runtime, "compatibility_date")
-                                                       : json_null(),
-        "dev", 0, "version", "id", json_object_get(version, "id"), "tag",
-        json_is_string(tag) ? json_string_value(tag) : "", "timestamp",
-        json_object_get(json_object_get(version, "metadata"), "created_on"));
+    json_t *facts =
+        json_pack("{s:s, s:O, s:b, s:{s:O, s:s, s:O}}", "name", script, "compatibilityDate",
+                  json_object_get(runtime, "compatibility_date")
+                      ? json_object_get(runtime, "compatibility_date")
+                      : json_null(),
+                  "dev", 0, "version", "id", json_object_get(version, "id"), "tag",
+                  json_is_string(tag) ? json_string_value(tag) : "", "timestamp",
+                  json_object_get(json_object_get(version, "metadata"), "created_on"));
     char *text = json_dumps(facts, JSON_COMPACT);
     json_decref(facts);
     return text;
@@ -117,8 +118,8 @@ static char *facts_json(const char *script, json_t *version) {
 
 worker_version *control_compile(control *c, const char *script, json_t *version,
                                 const control_module *modules, size_t count, char **error) {
-    const char *main = json_string_value(
-        json_object_get(json_object_get(json_object_get(version, "resources"), "script"), "main_module"));
+    const char *main = json_string_value(json_object_get(
+        json_object_get(json_object_get(version, "resources"), "script"), "main_module"));
     module_set ms = {modules, count};
     js_error err;
     js_program *program = js_program_compile(c->compiler, main ? main : "", set_loader, &ms, &err);
@@ -141,8 +142,8 @@ worker_version *control_compile(control *c, const char *script, json_t *version,
     v->number = (int64_t)json_integer_value(json_object_get(version, "number"));
     json_t *tag = json_object_get(json_object_get(version, "annotations"), "workers/tag");
     v->tag = json_is_string(tag) ? xstrdup(json_string_value(tag)) : NULL;
-    v->created_on = xstrdup(json_string_value(json_object_get(json_object_get(version, "metadata"), "created_on")));
-    v->metrics = c->cfg.metrics ? metrics_registry_get(c->cfg.metrics, script, id) : NULL;
+    v->created_on = xstrdup(
+        json_string_value(json_object_get(json_object_get(version, "metadata"), "created_on")));
     return v;
 }
 
@@ -160,6 +161,9 @@ int control_trial_run(control *c, worker_version *v, char **error) {
 }
 
 void control_add_version(control *c, worker_version *v) {
+    /* Counted from here on (not at compile: upload drafts are compiled too, and never serve). */
+    if (c->cfg.metrics && !v->metrics)
+        v->metrics = metrics_registry_get(c->cfg.metrics, v->worker_name, v->version_id);
     c->versions = xrealloc(c->versions, (c->version_count + 1) * sizeof *c->versions);
     c->versions[c->version_count++] = v;
 }
@@ -196,7 +200,8 @@ static worker_version *load_version(control *c, const char *script, json_t *vers
         if (type && strcmp(type, "application/source-map") == 0) continue; /* not a module */
         size_t len = 0;
         data[i] = store_blob_get(c->store, json_string_value(json_object_get(m, "blob")), &len);
-        int kind = control_kind_for_content_type(json_string_value(json_object_get(m, "content_type")));
+        int kind =
+            control_kind_for_content_type(json_string_value(json_object_get(m, "content_type")));
         ok = data[i] != NULL && kind >= 0;
         modules[count++] = (control_module){json_string_value(json_object_get(m, "name")),
                                             (js_module_kind)kind, data[i], len};
@@ -243,7 +248,8 @@ void control_publish(control *c) {
         const char *name = json_string_value(json_object_get(script, "id"));
         script_entry *se = snapshot_add_script(snap, name);
         for (size_t k = 0; k < c->version_count; k++)
-            if (strcmp(c->versions[k]->worker_name, name) == 0) snapshot_add_version(se, c->versions[k]);
+            if (strcmp(c->versions[k]->worker_name, name) == 0)
+                snapshot_add_version(se, c->versions[k]);
         json_t *active = store_active_deployment(c->store, name);
         json_t *split = json_object_get(active, "versions");
         worker_version *v[2] = {NULL, NULL};
@@ -253,7 +259,8 @@ void control_publish(control *c) {
             v[k] = find_version(c, json_string_value(json_object_get(e, "version_id")));
             pct[k] = json_number_value(json_object_get(e, "percentage"));
         }
-        if (v[0] && (json_array_size(split) == 1 || v[1])) snapshot_set_split(se, v[0], pct[0], v[1], pct[1]);
+        if (v[0] && (json_array_size(split) == 1 || v[1]))
+            snapshot_set_split(se, v[0], pct[0], v[1], pct[1]);
         json_decref(active);
     }
     json_array_foreach(scripts, i, script) {
@@ -263,12 +270,14 @@ void control_publish(control *c) {
         json_array_foreach(routes, k, route) {
             char err[256];
             if (json_is_string(route) &&
-                snapshot_add_route(snap, json_string_value(route), &snap->scripts[i], err, sizeof err) != 0)
+                snapshot_add_route(snap, json_string_value(route), &snap->scripts[i], err,
+                                   sizeof err) != 0)
                 fprintf(stderr, "[hearth] %s\n", err);
         }
     }
     if (c->cfg.default_worker) {
-        script_entry *se = snapshot_find_script(snap, c->cfg.default_worker, strlen(c->cfg.default_worker));
+        script_entry *se =
+            snapshot_find_script(snap, c->cfg.default_worker, strlen(c->cfg.default_worker));
         if (se) snapshot_set_default(snap, se);
     }
     json_decref(scripts);
@@ -291,7 +300,8 @@ static int bootstrap_token(control *c, char *err, size_t errlen) {
     if (env && *env) {
         /* For automation: the token given is valid (added if this store does not have it). */
         token_hash(env, hash);
-        if (!store_token_find(c->store, hash, id) && store_token_add(c->store, "admin", hash, id) != 0) {
+        if (!store_token_find(c->store, hash, id) &&
+            store_token_add(c->store, "admin", hash, id) != 0) {
             snprintf(err, errlen, "cannot store the admin token");
             return -1;
         }
@@ -321,7 +331,9 @@ typedef struct control_start_state {
     char err[256];
 } control_start_state;
 
-static void on_api_request(void *ud, http_request *req) { api_handle(ud, req); }
+static void on_api_request(void *ud, http_request *req) {
+    api_handle(ud, req);
+}
 
 static void close_walk(uv_handle_t *h, void *arg) {
     (void)arg;
@@ -344,7 +356,8 @@ static void control_thread(void *arg) {
     c->compiler = js_shard_new(&o);
     if (!c->compiler) {
         st->rc = -1;
-        snprintf(st->err, sizeof st->err, "could not create the control plane's JavaScript context");
+        snprintf(st->err, sizeof st->err,
+                 "could not create the control plane's JavaScript context");
         uv_sem_post(&st->ready);
         return;
     }

@@ -22,8 +22,8 @@ typedef struct control_config {
     const char *domain;         /* "<script>.<domain>" hosts */
     const char *default_worker; /* serves hosts nothing else matched; may be NULL */
     char admin_ip[64];
-    int admin_port;             /* 0 picks a free port */
-    hearth_server *server;      /* the data plane to notify */
+    int admin_port;        /* 0 picks a free port */
+    hearth_server *server; /* the data plane to notify */
     metrics_registry *metrics;
     size_t max_upload_bytes;
 } control_config;

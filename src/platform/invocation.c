@@ -113,10 +113,17 @@ static void send_error_page(invocation *inv, int status, const char *title, cons
         buf_puts(&body, "<pre>");
         for (const char *p = detail; *p; p++) {
             switch (*p) {
-            case '<': buf_puts(&body, "&lt;"); break;
-            case '>': buf_puts(&body, "&gt;"); break;
-            case '&': buf_puts(&body, "&amp;"); break;
-            default: buf_putc(&body, *p);
+            case '<':
+                buf_puts(&body, "&lt;");
+                break;
+            case '>':
+                buf_puts(&body, "&gt;");
+                break;
+            case '&':
+                buf_puts(&body, "&amp;");
+                break;
+            default:
+                buf_putc(&body, *p);
             }
         }
         buf_puts(&body, "</pre>\n");
@@ -132,8 +139,8 @@ static void send_error_page(invocation *inv, int status, const char *title, cons
 static void fail_uncaught(invocation *inv, const char *text) {
     char rid[17];
     request_id_hex(inv, rid);
-    shard_log(inv->sh, true, "[hearth] Uncaught exception in %s %s (request %s)\n%s\n",
-              inv->method, inv->path, rid, text);
+    shard_log(inv->sh, true, "[hearth] Uncaught exception in %s %s (request %s)\n%s\n", inv->method,
+              inv->path, rid, text);
     inv->outcome = "exception";
     bool dev = inv->sh->server->cfg.dev;
     send_error_page(inv, 500, "Worker threw exception", dev ? text : NULL);
@@ -144,8 +151,8 @@ static void fail_limit(invocation *inv, const char *reason) {
     const char *what = strcmp(reason, "exceededMemory") == 0 ? "memory" : "CPU time";
     char title[128];
     snprintf(title, sizeof title, "Worker exceeded its %s limit", what);
-    shard_log(inv->sh, true, "[hearth] %s %s: %s; its isolate was reset\n", inv->method,
-              inv->path, title);
+    shard_log(inv->sh, true, "[hearth] %s %s: %s; its isolate was reset\n", inv->method, inv->path,
+              title);
     send_error_page(inv, 503, title, NULL);
     inv->js_done = true;
 }
@@ -257,7 +264,8 @@ static worker_version *route_request(shard *sh, http_request *req) {
     size_t overrides_len = 0, key_len = 0;
     if (rr.script->split_count > 1) {
         /* The headers matter only when there is a choice to make. */
-        overrides = http_request_header(req, "cloudflare-workers-version-overrides", &overrides_len);
+        overrides =
+            http_request_header(req, "cloudflare-workers-version-overrides", &overrides_len);
         key = http_request_header(req, "cloudflare-workers-version-key", &key_len);
     }
     return snapshot_pick_version(rr.script, overrides, overrides_len, key, key_len,

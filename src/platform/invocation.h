@@ -17,10 +17,10 @@ struct invocation {
     uint64_t id;
     uint32_t slot;
     shard *sh;
-    http_request *req;   /* until responded */
+    http_request *req; /* until responded */
     realm_entry *entry;
     uint64_t start_ns;
-    uint64_t cpu_ns;     /* CPU time used by its JavaScript so far */
+    uint64_t cpu_ns; /* CPU time used by its JavaScript so far */
     char method[24];
     char *path;          /* for the access log */
     int status;          /* response status, once responded */

@@ -74,7 +74,8 @@ static int project_load_module(void *ud, const char *referrer, const char *speci
         if (i == 0 && name.len) buf_printf(&tried, "%s", candidate.data);
         free(path);
         buf_free(&candidate);
-        if (i == 0 && strrchr(name.data, '.') > strrchr(name.data, '/')) break; /* had an extension */
+        if (i == 0 && strrchr(name.data, '.') > strrchr(name.data, '/'))
+            break; /* had an extension */
     }
     if (!full) {
         snprintf(msg, msglen, "no such file %s", tried.len ? tried.data : name.data);
@@ -112,10 +113,10 @@ static int project_load_module(void *ud, const char *referrer, const char *speci
 static char *worker_facts_json(const worker_config *cfg, const char *version_id) {
     char now[32];
     store_now(now);
-    json_t *facts = json_pack("{s:s, s:s, s:b, s:{s:s, s:s, s:s}}", "name", cfg->name,
-                              "compatibilityDate",
-                              cfg->compatibility_date ? cfg->compatibility_date : "", "dev", 1,
-                              "version", "id", version_id, "tag", "", "timestamp", now);
+    json_t *facts =
+        json_pack("{s:s, s:s, s:b, s:{s:s, s:s, s:s}}", "name", cfg->name, "compatibilityDate",
+                  cfg->compatibility_date ? cfg->compatibility_date : "", "dev", 1, "version", "id",
+                  version_id, "tag", "", "timestamp", now);
     char *text = json_dumps(facts, JSON_COMPACT);
     json_decref(facts);
     return text;

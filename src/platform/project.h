@@ -11,10 +11,10 @@
 #include "platform/worker.h"
 
 typedef struct project_build_result {
-    worker_version *version;  /* on success (one reference, the caller's) */
-    config_diag diag;         /* config errors and warnings */
-    char *error;              /* compile or load error, formatted with file:line:col */
-    char **watched;           /* every path the build read or looked for */
+    worker_version *version; /* on success (one reference, the caller's) */
+    config_diag diag;        /* config errors and warnings */
+    char *error;             /* compile or load error, formatted with file:line:col */
+    char **watched;          /* every path the build read or looked for */
     size_t watched_count;
     size_t module_count;
 } project_build_result;
@@ -30,7 +30,7 @@ void project_build_result_free(project_build_result *res);
  * that has one when the config says upload_source_maps = true (a file named like the module
  * plus ".map", or the file a `//# sourceMappingURL=` comment names). */
 typedef struct project_module {
-    char *name;  /* relative to the project directory, e.g. "src/index.js" */
+    char *name; /* relative to the project directory, e.g. "src/index.js" */
     js_module_kind kind;
     char *data;
     size_t len;
@@ -39,11 +39,11 @@ typedef struct project_module {
 } project_module;
 
 typedef struct project_bundle {
-    worker_config config;     /* loaded and validated */
-    project_module *modules;  /* modules[0] is the main module */
+    worker_config config;    /* loaded and validated */
+    project_module *modules; /* modules[0] is the main module */
     size_t module_count;
     config_diag diag;
-    char *error;              /* compile error (file:line:col), when loading failed */
+    char *error; /* compile error (file:line:col), when loading failed */
 } project_bundle;
 
 /* Loads and compiles the project in `dir` (validating it as project_build does, but without

@@ -13,6 +13,7 @@
 
 #include "base/alloc.h"
 #include "net/listen.h"
+#include "observe/metrics.h"
 
 /* How often the watchdog looks at the running JavaScript; the CPU limit is enforced to within
  * about this much. */
@@ -26,6 +27,7 @@ void server_config_defaults(server_config *cfg) {
     cfg->access_log = true;
     cfg->shutdown_grace_ms = 10000;
     cfg->realm_heap_limit = 128u * 1024 * 1024;
+    cfg->unload_idle_ms = 30000;
 }
 
 static void watchdog_main(void *arg) {
@@ -71,6 +73,8 @@ int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus > 0 ? (unsigned)cpus : 1;
     }
+    /* Per-shard metric blocks are a fixed array; a huge host still runs 64 event loops. */
+    if (n > METRICS_MAX_SHARDS) n = METRICS_MAX_SHARDS;
     if (!srv->cfg.default_host[0])
         snprintf(srv->cfg.default_host, sizeof srv->cfg.default_host, "%s:%d", cfg->ip, cfg->port);
     if (getrandom(&srv->request_id_salt, sizeof srv->request_id_salt, 0) < 0)

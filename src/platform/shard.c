@@ -13,7 +13,9 @@
 #include "platform/server.h"
 #include "platform/timers.h"
 
-shard *shard_of(js_call *c) { return js_shard_host(js_call_shard(c)); }
+shard *shard_of(js_call *c) {
+    return js_shard_host(js_call_shard(c));
+}
 
 uint64_t thread_cpu_ns(clockid_t clock) {
     struct timespec ts;
@@ -66,8 +68,12 @@ static js_realm *create_realm(shard *sh, realm_entry *e, js_error *err) {
 }
 
 realm_entry *shard_realm_for(shard *sh, worker_version *v, js_error *err) {
-    for (realm_entry *e = sh->realms; e; e = e->next)
-        if (e->version == v && !e->retired && e->realm && !js_realm_is_broken(e->realm)) return e;
+    for (realm_entry *e = sh->realms; e; e = e->next) {
+        if (e->version == v && !e->retired && e->realm && !js_realm_is_broken(e->realm)) {
+            e->last_used_ms = uv_now(&sh->loop);
+            return e;
+        }
+    }
     realm_entry *e = xcalloc(1, sizeof *e);
     e->version = worker_version_ref(v);
     e->realm = create_realm(sh, e, err);
@@ -76,9 +82,30 @@ realm_entry *shard_realm_for(shard *sh, worker_version *v, js_error *err) {
         free(e);
         return NULL;
     }
+    e->last_used_ms = uv_now(&sh->loop);
     e->next = sh->realms;
     sh->realms = e;
     return e;
+}
+
+static bool version_deployed(const snapshot *snap, const worker_version *v) {
+    if (!snap) return false;
+    for (size_t i = 0; i < snap->script_count; i++)
+        for (size_t k = 0; k < snap->scripts[i].split_count; k++)
+            if (snap->scripts[i].split[k].version == v) return true;
+    return false;
+}
+
+/* Realms of versions outside every active deployment (reached by preview URLs, or just
+ * undeployed) are unloaded after --unload-after without a request. */
+static void on_idle_sweep(uv_timer_t *t) {
+    shard *sh = t->data;
+    uint64_t now = uv_now(&sh->loop);
+    for (realm_entry *e = sh->realms; e; e = e->next)
+        if (!e->retired && e->inflight == 0 &&
+            now - e->last_used_ms >= sh->server->cfg.unload_idle_ms &&
+            !version_deployed(sh->snap, e->version))
+            e->retired = true; /* freed by sweep_realms */
 }
 
 void shard_realm_release(shard *sh, realm_entry *e) {
@@ -114,7 +141,8 @@ js_result shard_dispatch(shard *sh, realm_entry *e, invocation *inv, const char 
     js_result r = js_realm_dispatch(e->realm, inv ? inv->id : 0, kind, args, err, reason);
     sh->running = prev;
     atomic_store(&sh->cpu_deadline_ns, 0);
-    if (inv && invocation_lookup(sh, inv->id) == inv) inv->cpu_ns += thread_cpu_ns(sh->cpu_clock) - t0;
+    if (inv && invocation_lookup(sh, inv->id) == inv)
+        inv->cpu_ns += thread_cpu_ns(sh->cpu_clock) - t0;
     return r;
 }
 
@@ -252,6 +280,12 @@ int shard_thread_setup(shard *sh, char *err, size_t errlen) {
     uv_check_init(&sh->loop, &sh->flush_check);
     sh->flush_check.data = sh;
     uv_check_start(&sh->flush_check, on_check);
+    uv_timer_init(&sh->loop, &sh->idle_timer);
+    sh->idle_timer.data = sh;
+    /* Checked a few times per period: a realm goes at most a quarter period late. */
+    uint64_t every = srv->cfg.unload_idle_ms / 4 ? srv->cfg.unload_idle_ms / 4 : 1;
+    uv_timer_start(&sh->idle_timer, on_idle_sweep, every, every);
+    uv_unref((uv_handle_t *)&sh->idle_timer);
     js_shard_options o = {0};
     o.index = sh->index;
     o.max_heap_bytes = 2048u * 1024 * 1024;
@@ -265,8 +299,8 @@ int shard_thread_setup(shard *sh, char *err, size_t errlen) {
     }
     if (pthread_getcpuclockid(pthread_self(), &sh->cpu_clock) != 0)
         sh->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
-    sh->http = http_server_new(&sh->loop, sh->listen_fd, &srv->cfg.http,
-                               invocation_handle_request, sh);
+    sh->http =
+        http_server_new(&sh->loop, sh->listen_fd, &srv->cfg.http, invocation_handle_request, sh);
     take_snapshot(sh);
     return 0;
 }

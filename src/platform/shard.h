@@ -25,8 +25,10 @@ typedef struct invocation invocation;
 typedef struct realm_entry {
     worker_version *version;
     js_realm *realm;
-    int inflight;      /* invocations running on it */
-    bool retired;      /* no longer serves new requests */
+    int inflight;          /* invocations running on it */
+    bool retired;          /* no longer serves new requests */
+    uint64_t last_used_ms; /* loop time of its last request (idle realms of undeployed
+                            * versions are unloaded) */
     struct realm_entry *next;
 } realm_entry;
 
@@ -37,6 +39,7 @@ typedef struct shard {
     uv_loop_t loop;
     uv_async_t wakeup;
     uv_check_t flush_check;
+    uv_timer_t idle_timer; /* unloads realms of versions that are only reachable by preview */
     atomic_bool snapshot_changed;
     atomic_uint_fast64_t snapshot_generation; /* of the snapshot this shard serves from */
     atomic_bool stop_requested;
@@ -49,9 +52,9 @@ typedef struct shard {
     http_server *http;
     int listen_fd;
     snapshot *snap;
-    realm_entry *realms;  /* retired entries are freed by the loop's check phase, never
-                           * while JavaScript runs */
-    invocation *running;  /* whose JavaScript runs now (NULL between dispatches) */
+    realm_entry *realms; /* retired entries are freed by the loop's check phase, never
+                          * while JavaScript runs */
+    invocation *running; /* whose JavaScript runs now (NULL between dispatches) */
     /* Invocations and timers by slot; ids carry a generation so stale ids never match. */
     invocation **invocations;
     uint32_t invocation_cap;
@@ -88,6 +91,7 @@ js_result shard_dispatch(shard *sh, realm_entry *e, invocation *inv, const char 
 uint64_t thread_cpu_ns(clockid_t clock);
 
 /* Log output, flushed once per loop turn. */
-void shard_log(shard *sh, bool to_stderr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void shard_log(shard *sh, bool to_stderr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

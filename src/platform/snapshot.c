@@ -55,39 +55,18 @@ void snapshot_set_split(script_entry *se, worker_version *a, double pa, worker_v
 
 int snapshot_add_route(snapshot *s, const char *pattern, script_entry *se, char *err,
                        size_t errlen) {
-    const char *slash = strchr(pattern, '/');
-    size_t host_len = slash ? (size_t)(slash - pattern) : strlen(pattern);
-    const char *path = slash ? slash : "/";
-    if (host_len == 0) {
-        snprintf(err, errlen, "route \"%s\": no host (expected e.g. \"api.example.com/*\")", pattern);
-        return -1;
-    }
     route_entry r = {0};
+    if (route_pattern_parse(pattern, &r.parsed, err, errlen) != 0) return -1;
     r.pattern = xstrdup(pattern);
-    r.host_wildcard = pattern[0] == '*';
-    r.host = xstrndup(pattern + (r.host_wildcard ? 1 : 0), host_len - (r.host_wildcard ? 1 : 0));
-    for (char *p = r.host; *p; p++) *p = (char)tolower((unsigned char)*p);
-    size_t path_len = strlen(path);
-    r.path_wildcard = path_len > 0 && path[path_len - 1] == '*';
-    r.path = xstrndup(path, path_len - (r.path_wildcard ? 1 : 0));
-    if (strchr(r.host, '*') || strchr(r.path, '*')) {
-        snprintf(err, errlen,
-                 "route \"%s\": \"*\" is allowed only at the start of the host and the end of "
-                 "the path",
-                 pattern);
-        free(r.pattern);
-        free(r.host);
-        free(r.path);
-        return -1;
-    }
-    r.specificity = strlen(r.host) + strlen(r.path) + (r.host_wildcard ? 0 : 1) + (r.path_wildcard ? 0 : 1);
     r.script = se;
     s->routes = xrealloc(s->routes, (s->route_count + 1) * sizeof *s->routes);
     s->routes[s->route_count++] = r;
     return 0;
 }
 
-void snapshot_set_default(snapshot *s, script_entry *se) { s->default_script = se; }
+void snapshot_set_default(snapshot *s, script_entry *se) {
+    s->default_script = se;
+}
 
 script_entry *snapshot_find_script(const snapshot *s, const char *name, size_t len) {
     for (size_t i = 0; i < s->script_count; i++)
@@ -111,8 +90,7 @@ void snapshot_unref(snapshot *s) {
     }
     for (size_t i = 0; i < s->route_count; i++) {
         free(s->routes[i].pattern);
-        free(s->routes[i].host);
-        free(s->routes[i].path);
+        route_pattern_free(&s->routes[i].parsed);
     }
     free(s->routes);
     free(s->scripts);
@@ -160,18 +138,6 @@ static bool route_preview(const snapshot *s, const char *label, size_t len, rout
     return false;
 }
 
-static bool host_matches(const route_entry *r, const char *host, size_t len) {
-    size_t n = strlen(r->host);
-    if (r->host_wildcard) return len >= n && strncasecmp(host + len - n, r->host, n) == 0;
-    return len == n && strncasecmp(host, r->host, n) == 0;
-}
-
-static bool path_matches(const route_entry *r, const char *path, size_t len) {
-    size_t n = strlen(r->path);
-    if (r->path_wildcard) return len >= n && strncmp(path, r->path, n) == 0;
-    return len == n && strncmp(path, r->path, n) == 0;
-}
-
 bool snapshot_route(const snapshot *s, const char *host, size_t host_len, const char *path,
                     size_t path_len, route_result *out) {
     out->script = NULL;
@@ -198,12 +164,10 @@ bool snapshot_route(const snapshot *s, const char *host, size_t host_len, const 
     }
     /* Route patterns: the most specific match wins. */
     const route_entry *best = NULL;
-    size_t q = 0;
-    while (q < path_len && path[q] != '?') q++;
     for (size_t i = 0; i < s->route_count; i++) {
         const route_entry *r = &s->routes[i];
-        if (host_matches(r, host, host_len) && path_matches(r, path, q) &&
-            (!best || r->specificity > best->specificity))
+        if (route_pattern_matches(&r->parsed, host, host_len, path, path_len) &&
+            (!best || r->parsed.specificity > best->parsed.specificity))
             best = r;
     }
     if (best) {

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "platform/route_pattern.h"
 #include "platform/worker.h"
 
 typedef struct split_entry {
@@ -33,12 +34,8 @@ typedef struct script_entry {
 } script_entry;
 
 typedef struct route_entry {
-    char *pattern;       /* as given, e.g. "api.example.com/<star>" (a star: any suffix) */
-    char *host;          /* host part without a leading "*" */
-    bool host_wildcard;  /* pattern host started with "*": matches any host ending in `host` */
-    char *path;          /* path part without a trailing "*" ("/" when the pattern had none) */
-    bool path_wildcard;  /* pattern path ended with "*": `path` is a prefix */
-    size_t specificity;  /* longer patterns win */
+    char *pattern; /* as given, e.g. "api.example.com/<star>" (a star: any suffix) */
+    route_pattern parsed;
     script_entry *script;
 } route_entry;
 

@@ -1,6 +1,7 @@
 #include "platform/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -148,6 +149,10 @@ store *store_open(const char *data_dir, char *err, size_t errlen) {
         return NULL;
     }
     char *path = fs_join(data_dir, "state.db");
+    /* Created owner-only (it holds token hashes and secrets); SQLite gives its -wal and -shm
+     * files the same mode. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) close(fd);
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     free(path);
     if (rc != SQLITE_OK) {
@@ -186,7 +191,9 @@ void store_close(store *s) {
     free(s);
 }
 
-const char *store_account_id(store *s) { return s->account_id; }
+const char *store_account_id(store *s) {
+    return s->account_id;
+}
 
 /* ---- tokens ------------------------------------------------------------------------------ */
 
@@ -277,15 +284,16 @@ static json_t *version_from_row(sqlite3_stmt *st) {
     size_t i;
     json_t *m;
     json_array_foreach(modules, i, m) json_array_append(module_names, json_object_get(m, "name"));
-    json_t *v = json_pack(
-        "{s:s, s:I, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:o, s:{s:s, s:s, s:o}, s:{s:s?, s:o, s:{s:I}}}}",
-        "id", col_text(st, 0), "number", (json_int_t)sqlite3_column_int64(st, 1), "metadata",
-        "created_on", col_text(st, 2), "modified_on", col_text(st, 2), "source", "api",
-        "author_email", col_text(st, 3), "annotations", col_json(st, 8), "resources",
-        "bindings", public_bindings(bindings), "script", "etag", col_text(st, 10), "main_module",
-        col_text(st, 4), "modules", module_names, "script_runtime", "compatibility_date",
-        col_text(st, 6), "compatibility_flags", col_json(st, 7), "limits", "cpu_ms",
-        (json_int_t)sqlite3_column_int64(st, 9));
+    json_t *v =
+        json_pack("{s:s, s:I, s:{s:s, s:s, s:s, s:s}, s:o, s:{s:o, s:{s:s, s:s, s:o}, s:{s:s?, "
+                  "s:o, s:{s:I}}}}",
+                  "id", col_text(st, 0), "number", (json_int_t)sqlite3_column_int64(st, 1),
+                  "metadata", "created_on", col_text(st, 2), "modified_on", col_text(st, 2),
+                  "source", "api", "author_email", col_text(st, 3), "annotations", col_json(st, 8),
+                  "resources", "bindings", public_bindings(bindings), "script", "etag",
+                  col_text(st, 10), "main_module", col_text(st, 4), "modules", module_names,
+                  "script_runtime", "compatibility_date", col_text(st, 6), "compatibility_flags",
+                  col_json(st, 7), "limits", "cpu_ms", (json_int_t)sqlite3_column_int64(st, 9));
     /* Internal fields the control plane needs; the API layer removes those starting with "_". */
     json_object_set_new(v, "_bindings", bindings);
     json_object_set_new(v, "_modules", modules);
@@ -297,8 +305,7 @@ static json_t *version_from_row(sqlite3_stmt *st) {
 static json_t *deployment_from_row(sqlite3_stmt *st) {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", col_text(st, 0), "created_on",
                      col_text(st, 1), "source", "api", "strategy", "percentage", "author_email",
-                     col_text(st, 2), "annotations", col_json(st, 3), "versions",
-                     col_json(st, 4));
+                     col_text(st, 2), "annotations", col_json(st, 3), "versions", col_json(st, 4));
 }
 
 /* ---- reads ------------------------------------------------------------------------------- */
@@ -306,18 +313,18 @@ static json_t *deployment_from_row(sqlite3_stmt *st) {
 static json_t *script_from_row(store *s, sqlite3_stmt *st) {
     const char *name = col_text(st, 0);
     json_t *active = store_active_deployment(s, name);
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:O, s:o}", "id", name, "created_on",
-                            col_text(st, 1), "modified_on", col_text(st, 2),
-                            "active_deployment_id",
-                            active ? json_object_get(active, "id") : json_null(), "routes",
-                            col_json(st, 3));
+    json_t *obj =
+        json_pack("{s:s, s:s, s:s, s:O, s:o}", "id", name, "created_on", col_text(st, 1),
+                  "modified_on", col_text(st, 2), "active_deployment_id",
+                  active ? json_object_get(active, "id") : json_null(), "routes", col_json(st, 3));
     json_decref(active);
     return obj;
 }
 
 json_t *store_scripts(store *s) {
     json_t *out = json_array();
-    sqlite3_stmt *st = prepare(s, "SELECT name, created_on, modified_on, routes FROM scripts ORDER BY name");
+    sqlite3_stmt *st =
+        prepare(s, "SELECT name, created_on, modified_on, routes FROM scripts ORDER BY name");
     while (st && sqlite3_step(st) == SQLITE_ROW) json_array_append_new(out, script_from_row(s, st));
     sqlite3_finalize(st);
     return out;
@@ -335,7 +342,8 @@ json_t *store_script(store *s, const char *name) {
 
 json_t *store_versions(store *s, const char *script) {
     buf sql = {0};
-    buf_printf(&sql, "SELECT %s FROM versions WHERE script = ? ORDER BY number DESC", kVersionColumns);
+    buf_printf(&sql, "SELECT %s FROM versions WHERE script = ? ORDER BY number DESC",
+               kVersionColumns);
     sqlite3_stmt *st = prepare(s, sql.data);
     buf_free(&sql);
     json_t *out = json_array();
@@ -413,8 +421,8 @@ json_t *store_audit(store *s, const char *script, int limit) {
     while (sqlite3_step(st) == SQLITE_ROW) {
         json_array_append_new(
             out, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s, s:b}, s:{s:s, s:s}, s:o}", "id",
-                           col_text(st, 0), "when", col_text(st, 1), "actor", "type", "token",
-                           "id", col_text(st, 2), "email", col_text(st, 3), "action", "type",
+                           col_text(st, 0), "when", col_text(st, 1), "actor", "type", "token", "id",
+                           col_text(st, 2), "email", col_text(st, 3), "action", "type",
                            col_text(st, 4), "result", 1, "resource", "type", col_text(st, 5), "id",
                            col_text(st, 6), "metadata", col_json(st, 7)));
     }
@@ -424,9 +432,15 @@ json_t *store_audit(store *s, const char *script, int limit) {
 
 /* ---- changes ----------------------------------------------------------------------------- */
 
-static int begin(store *s) { return exec(s, "BEGIN IMMEDIATE"); }
-static void rollback(store *s) { exec(s, "ROLLBACK"); }
-static int commit(store *s) { return exec(s, "COMMIT"); }
+static int begin(store *s) {
+    return exec(s, "BEGIN IMMEDIATE");
+}
+static void rollback(store *s) {
+    exec(s, "ROLLBACK");
+}
+static int commit(store *s) {
+    return exec(s, "COMMIT");
+}
 
 static int audit(store *s, const store_actor *actor, const char *action, const char *rtype,
                  const char *rid, json_t *metadata) {
@@ -492,7 +506,8 @@ static int update_script_routes(store *s, const char *script, json_t *versions) 
     double best = -1;
     json_array_foreach(versions, i, entry) {
         double pct = json_number_value(json_object_get(entry, "percentage"));
-        json_t *v = store_version(s, script, json_string_value(json_object_get(entry, "version_id")));
+        json_t *v =
+            store_version(s, script, json_string_value(json_object_get(entry, "version_id")));
         if (v && pct > best && json_is_array(json_object_get(v, "_routes"))) {
             json_decref(routes);
             routes = json_incref(json_object_get(v, "_routes"));
@@ -542,8 +557,9 @@ json_t *store_create_version(store *s, const store_new_version *v, const store_a
         ok = audit(s, actor, "script.create", "script", v->script, meta) == 0;
         json_decref(meta);
     }
-    int64_t number = ok ? next_number(s, "SELECT MAX(number) FROM versions WHERE script = ?", v->script) : -1;
-    json_t *annotations = json_deep_copy(v->annotations ? v->annotations : json_object());
+    int64_t number =
+        ok ? next_number(s, "SELECT MAX(number) FROM versions WHERE script = ?", v->script) : -1;
+    json_t *annotations = (v->annotations ? json_deep_copy(v->annotations) : json_object());
     json_object_set_new(annotations, "workers/triggered_by", json_string(v->triggered_by));
     if (ok && number > 0) {
         st = prepare(s, "INSERT INTO versions (id, script, number, created_on, author, main_module,"
@@ -600,9 +616,8 @@ json_t *store_create_version(store *s, const store_new_version *v, const store_a
     return store_version(s, v->script, id);
 }
 
-json_t *store_create_deployment(store *s, const char *script, json_t *versions,
-                                json_t *annotations, const store_actor *actor, char *err,
-                                size_t errlen) {
+json_t *store_create_deployment(store *s, const char *script, json_t *versions, json_t *annotations,
+                                const store_actor *actor, char *err, size_t errlen) {
     if (begin(s) != 0) {
         set_err(err, errlen, "store: %s", sqlite3_errmsg(s->db));
         return NULL;

@@ -35,8 +35,7 @@ bool store_token_find(store *s, const char *sha256_hex, char id[37]);
 /* ---- blobs ------------------------------------------------------------------------------- */
 
 /* Writes data as DATA_DIR/blobs/<sha256> (durably, once) and returns the hex hash in hash. */
-int store_blob_put(store *s, const void *data, size_t len, char hash[65], char *err,
-                   size_t errlen);
+int store_blob_put(store *s, const void *data, size_t len, char hash[65], char *err, size_t errlen);
 /* The blob's contents (malloc'd, NUL-terminated), or NULL. */
 char *store_blob_get(store *s, const char *hash, size_t *len);
 
@@ -72,14 +71,14 @@ typedef struct store_actor {
 typedef struct store_new_version {
     const char *script;
     const char *main_module;
-    json_t *bindings;            /* array, stored as given (secret texts included) */
+    json_t *bindings;               /* array, stored as given (secret texts included) */
     const char *compatibility_date; /* may be NULL */
-    json_t *compatibility_flags; /* array */
-    json_t *annotations;         /* object: workers/message, workers/tag */
-    const char *triggered_by;    /* "upload" or "create" */
-    int64_t cpu_ms;              /* 0 = default */
-    json_t *routes;              /* array or NULL */
-    json_t *modules;             /* [{name, content_type, blob, size}], main first */
+    json_t *compatibility_flags;    /* array */
+    json_t *annotations;            /* object: workers/message, workers/tag */
+    const char *triggered_by;       /* "upload" or "create" */
+    int64_t cpu_ms;                 /* 0 = default */
+    json_t *routes;                 /* array or NULL */
+    json_t *modules;                /* [{name, content_type, blob, size}], main first */
     const char *etag;
 } store_new_version;
 
@@ -91,9 +90,8 @@ json_t *store_create_version(store *s, const store_new_version *v, const store_a
 
 /* Creates a deployment ({version_id, percentage} array already validated) and, if the
  * deployment's versions carry routes, makes them the script's routes. Returns it or NULL. */
-json_t *store_create_deployment(store *s, const char *script, json_t *versions,
-                                json_t *annotations, const store_actor *actor, char *err,
-                                size_t errlen);
+json_t *store_create_deployment(store *s, const char *script, json_t *versions, json_t *annotations,
+                                const store_actor *actor, char *err, size_t errlen);
 
 /* Deletes a script with its versions and deployments. 0, or -1 (err). */
 int store_delete_script(store *s, const char *script, const store_actor *actor, char *err,

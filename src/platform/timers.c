@@ -19,7 +19,9 @@ typedef struct shard_timer {
     bool repeat;
 } shard_timer;
 
-static void on_timer_closed(uv_handle_t *h) { free(h->data); }
+static void on_timer_closed(uv_handle_t *h) {
+    free(h->data);
+}
 
 /* Stops the timer, frees its slot and releases its hold on the invocation. */
 static void timer_destroy(shard_timer *t) {
@@ -118,7 +120,9 @@ static void op_timer_cancel(js_call *c) {
 }
 
 /* currentInvocation() → the async context id (0 in global scope). */
-static void op_current_invocation(js_call *c) { js_ret_number(c, (double)js_call_async_id(c)); }
+static void op_current_invocation(js_call *c) {
+    js_ret_number(c, (double)js_call_async_id(c));
+}
 
 void timers_cancel_invocation(shard *sh, uint64_t invocation_id) {
     for (uint32_t i = 0; i < sh->timer_cap; i++)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "base/alloc.h"
+#include "observe/metrics.h"
 
 static atomic_uint_fast64_t next_serial = 1;
 
@@ -34,6 +35,7 @@ worker_version *worker_version_ref(worker_version *v) {
 void worker_version_unref(worker_version *v) {
     if (!v || atomic_fetch_sub(&v->refs, 1) != 1) return;
     js_program_unref(v->program);
+    metrics_version_unref(v->metrics);
     free(v->worker_name);
     free(v->version_id);
     free(v->bindings_json);

@@ -13,24 +13,24 @@
 struct version_metrics;
 
 typedef struct worker_limits {
-    uint64_t cpu_ms;            /* per-invocation CPU time; default 30000 */
-    uint64_t memory_bytes;      /* per-realm heap; default 128 MiB */
+    uint64_t cpu_ms;       /* per-invocation CPU time; default 30000 */
+    uint64_t memory_bytes; /* per-realm heap; default 128 MiB */
 } worker_limits;
 
 typedef struct worker_version {
     atomic_int refs;
-    uint64_t serial;      /* process-unique; realm caches key on it */
+    uint64_t serial; /* process-unique; realm caches key on it */
     char *worker_name;
-    char *version_id;     /* UUID in `serve`; "dev-N" in `dev` */
+    char *version_id; /* UUID in `serve`; "dev-N" in `dev` */
     js_program *program;
-    char *bindings_json;  /* Cloudflare upload-metadata bindings array */
-    char *worker_json;    /* facts for the runtime: {"name":..., "dev":true, ...} */
+    char *bindings_json; /* Cloudflare upload-metadata bindings array */
+    char *worker_json;   /* facts for the runtime: {"name":..., "dev":true, ...} */
     worker_limits limits;
     /* Set by the creator after worker_version_new (all optional): */
-    int64_t number;       /* the version's number within its Worker; orders a split */
-    char *tag;            /* workers/tag annotation */
-    char *created_on;     /* RFC 3339 */
-    struct version_metrics *metrics; /* where its invocations are counted; owned elsewhere */
+    int64_t number;                  /* the version's number within its Worker; orders a split */
+    char *tag;                       /* workers/tag annotation */
+    char *created_on;                /* RFC 3339 */
+    struct version_metrics *metrics; /* where its invocations are counted (a reference) */
 } worker_version;
 
 void worker_limits_defaults(worker_limits *l);

@@ -49,8 +49,7 @@ static size_t utf8_sequence(const uint8_t *p, size_t avail, size_t *maximal) {
     return need + 1;
 }
 
-size_t utf8_decode(const uint8_t *in, size_t len, bool stream, bool fatal, buf *out,
-                   bool *error) {
+size_t utf8_decode(const uint8_t *in, size_t len, bool stream, bool fatal, buf *out, bool *error) {
     static const char replacement[] = "\xEF\xBF\xBD";
     size_t i = 0, run = 0; /* run: start of valid bytes not yet copied */
     *error = false;

@@ -85,4 +85,6 @@ static const js_op url_ops[] = {
     {"urlSet", op_url_set},
 };
 
-void url_ops_register(void) { js_ops_register(url_ops, sizeof url_ops / sizeof url_ops[0]); }
+void url_ops_register(void) {
+    js_ops_register(url_ops, sizeof url_ops / sizeof url_ops[0]);
+}

@@ -1015,7 +1015,7 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
                "nmae = \"typo\"\n"                     /* 3 */
                "compatibility_date = \"2024-01-01\"\n" /* 4 */
                "account_id = \"abc\"\n"                /* 5: ignored quietly */
-               "routes = [\"example.com/*\"]\n"        /* 6 */
+               "triggers = { crons = [] }\n"           /* 6 */
                "\n"                                    /* 7 */
                "[build]\n"                             /* 8 */
                "command = \"npm run build\"\n"         /* 9 */
@@ -1032,9 +1032,10 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
     assert_int_equal(d.errors, 0);
     assert_int_equal(d.warnings, 5);
     assert_diag(dir, &d, "/wrangler.toml:3: warning: unknown key \"nmae\" (ignored)\n");
-    assert_diag(dir, &d,
-                "/wrangler.toml:6: warning: \"routes\" is not supported by hearth and is ignored: "
-                "routing by pattern is not implemented yet\n");
+    assert_diag(
+        dir, &d,
+        "/wrangler.toml:6: warning: \"triggers\" is not supported by hearth and is ignored: "
+        "cron triggers are not implemented yet\n");
     assert_diag(dir, &d,
                 "/wrangler.toml:8: warning: \"build\" is not supported by hearth and is ignored: "
                 "hearth runs the files as they are and does not run build commands\n");
@@ -1045,6 +1046,77 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
                 "/wrangler.toml:15: warning: \"d1_databases\" is not supported by hearth and is "
                 "ignored\n");
     assert_no_diag(&d, "account_id");
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
+static void test_wrangler_routes(void **state) {
+    (void)state;
+    char *dir = project_dir("routes");
+    worker_config c;
+    config_diag d;
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "routes = [\"example.com/*\", { pattern = \"api.example.com/v1/*\", zone_name = "
+               "\"example.com\" }]\n"
+               "[version_metadata]\nbinding = \"VM\"\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_int_equal(d.warnings, 0); /* both keys are supported */
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "route = { pattern = \"example.com/*\" }\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\n"                     /* 1 */
+               "compatibility_date = \"2024-01-01\"\n" /* 2 */
+               "route = \"a.example.com/*\"\n"         /* 3 */
+               "routes = [\n"                          /* 4 */
+               "  5,\n"                                /* 5 */
+               "  { zone_name = \"example.com\" },\n"  /* 6 */
+               "  \"\",\n"                             /* 7 */
+               "]\n");                                 /* 8 */
+    assert_int_equal(load_project(dir, &c, &d), -1);
+    assert_int_equal(d.errors, 4);
+    assert_diag(dir, &d, "/wrangler.toml:3: error: give either \"route\" or \"routes\", not both");
+    assert_diag(dir, &d,
+                "/wrangler.toml:5: error: \"routes\" must hold route patterns: strings like "
+                "\"example.com/*\" or tables like { pattern = \"example.com/*\" } (found an "
+                "integer)");
+    assert_diag(dir, &d, "/wrangler.toml:6: error: each entry of \"routes\" needs a \"pattern\"");
+    assert_diag(dir, &d, "(found an empty string)");
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\nroutes = \"x.com/*\"\n");
+    assert_int_equal(load_project(dir, &c, &d), -1);
+    assert_diag(dir, &d, "/wrangler.toml:3: error: \"routes\" must be an array");
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* Patterns are checked by the same rules the platform routes by. */
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "routes = [\n"
+               "  \"example.com/?page=1\",\n" /* 4 */
+               "  \"api.*.example.com/*\",\n" /* 5 */
+               "  \"https://ok.example.com/*\",\n"
+               "]\n");
+    assert_int_equal(load_project(dir, &c, &d), -1);
+    assert_int_equal(d.errors, 2);
+    assert_diag(dir, &d,
+                "/wrangler.toml:4: error: \"routes\": route \"example.com/?page=1\": a query or "
+                "fragment is not allowed");
+    assert_diag(dir, &d,
+                "/wrangler.toml:5: error: \"routes\": route \"api.*.example.com/*\": \"*\" is "
+                "allowed only at the start of the host");
     worker_config_free(&c);
     config_diag_free(&d);
     remove_project(dir);
@@ -1245,7 +1317,7 @@ static void test_wrangler_user_module_rules(void **state) {
                "[[rules]]\n"
                "type = \"Data\"\n"
                "globs = [\"**/*.txt\"]\n" /* before the default Text rule: it wins */
-               "fallthrough = false\n"  /* replaces the default Data rule, silently */
+               "fallthrough = false\n"    /* replaces the default Data rule, silently */
                "\n"
                "[[rules]]\n"
                "type = \"ESModule\"\n"
@@ -1301,7 +1373,8 @@ static void test_wrangler_rule_without_fallthrough_warns(void **state) {
     worker_config c;
     config_diag d;
     assert_int_equal(load_project(dir, &c, &d), 0);
-    assert_non_null(strstr(d.text.data, "wrangler.toml:3: warning: this Text rule replaces the default Text rule"));
+    assert_non_null(strstr(
+        d.text.data, "wrangler.toml:3: warning: this Text rule replaces the default Text rule"));
     assert_int_equal(worker_config_module_kind(&c, "a.md"), JS_MODULE_TEXT);
     assert_int_equal(worker_config_module_kind(&c, "a.txt"), -1);
     worker_config_free(&c);
@@ -1373,6 +1446,7 @@ int main(void) {
         cmocka_unit_test(test_wrangler_compatibility_date_validation),
         cmocka_unit_test(test_wrangler_limits),
         cmocka_unit_test(test_wrangler_unknown_and_unsupported_keys),
+        cmocka_unit_test(test_wrangler_routes),
         cmocka_unit_test(test_wrangler_errors_name_file_line_and_key),
         cmocka_unit_test(test_wrangler_json),
         cmocka_unit_test(test_wrangler_jsonc),

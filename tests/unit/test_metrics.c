@@ -31,6 +31,14 @@
  * Helpers.
  * ---------------------------------------------------------------------------------------- */
 
+/* The registry's own entry for (worker, version_id): a borrowed pointer, valid while the
+ * registry lists it (the tests that check reference counting call metrics_registry_get). */
+static version_metrics *lookup(metrics_registry *r, const char *worker, const char *version_id) {
+    version_metrics *m = metrics_registry_get(r, worker, version_id);
+    metrics_version_unref(m);
+    return m;
+}
+
 static char *render(metrics_registry *r) {
     buf b = {0};
     metrics_render_prometheus(r, &b);
@@ -102,8 +110,7 @@ static double now_s(void) {
 
 static void test_outcome_names(void **state) {
     (void)state;
-    static const char *names[] = {"ok", "exception", "exceededCpu", "exceededMemory",
-                                  "canceled"};
+    static const char *names[] = {"ok", "exception", "exceededCpu", "exceededMemory", "canceled"};
     for (int o = 0; o < METRICS_OUTCOMES; o++) {
         assert_string_equal(metrics_outcome_name((metrics_outcome)o), names[o]);
         assert_int_equal(metrics_outcome_from_name(names[o]), o);
@@ -116,19 +123,19 @@ static void test_outcome_names(void **state) {
 static void test_registry_get_is_stable(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *a = metrics_registry_get(r, "w", "v1");
-    version_metrics *b = metrics_registry_get(r, "w", "v2");
-    version_metrics *c = metrics_registry_get(r, "w2", "v1");
+    version_metrics *a = lookup(r, "w", "v1");
+    version_metrics *b = lookup(r, "w", "v2");
+    version_metrics *c = lookup(r, "w2", "v1");
     assert_ptr_not_equal(a, b);
     assert_ptr_not_equal(a, c);
     for (int i = 0; i < 100; i++) { /* grow the array: the pointers must not move */
         char v[16];
         snprintf(v, sizeof v, "x%03d", i);
-        metrics_registry_get(r, "m", v);
+        lookup(r, "m", v);
     }
-    assert_ptr_equal(metrics_registry_get(r, "w", "v1"), a);
-    assert_ptr_equal(metrics_registry_get(r, "w", "v2"), b);
-    assert_ptr_equal(metrics_registry_get(r, "w2", "v1"), c);
+    assert_ptr_equal(lookup(r, "w", "v1"), a);
+    assert_ptr_equal(lookup(r, "w", "v2"), b);
+    assert_ptr_equal(lookup(r, "w2", "v1"), c);
     metrics_registry_free(r);
     metrics_registry_free(NULL);
 }
@@ -136,10 +143,10 @@ static void test_registry_get_is_stable(void **state) {
 static void test_forget_worker(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    metrics_record(metrics_registry_get(r, "a", "1"), 0, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "b", "1"), 3, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "b", "2"), 0, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "bb", "1"), 0, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "a", "1"), 0, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "b", "1"), 3, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "b", "2"), 0, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "bb", "1"), 0, METRICS_OK, 200, MS, MS, T0);
     metrics_registry_forget_worker(r, "b");
     metrics_registry_forget_worker(r, "nobody");
     char *text = render(r);
@@ -149,12 +156,37 @@ static void test_forget_worker(void **state) {
     free(text);
     /* A forgotten worker starts from zero when it comes back. */
     metrics_totals t;
-    metrics_totals_get(metrics_registry_get(r, "b", "1"), &t);
+    metrics_totals_get(lookup(r, "b", "1"), &t);
     assert_int_equal(t.requests, 0);
     json_t *j = analytics(r, "b", NULL, T0, T0 + MINUTE);
     assert_int_equal(json_array_size(json_object_get(j, "versions")), 0);
     json_decref(j);
     metrics_registry_free(r);
+}
+
+/* A request still running on a deleted Worker's version records into memory that is still
+ * live (the sanitizer build turns a mistake here into a use-after-free). */
+static void test_forgotten_version_lives_while_referenced(void **state) {
+    (void)state;
+    metrics_registry *r = metrics_registry_new();
+    version_metrics *held = metrics_registry_get(r, "gone", "v1");
+    metrics_record(held, 0, METRICS_OK, 200, MS, MS, T0);
+    metrics_registry_forget_worker(r, "gone");
+    metrics_record(held, 0, METRICS_OK, 500, MS, MS, T0);
+    metrics_totals t;
+    metrics_totals_get(held, &t);
+    assert_int_equal(t.requests, 2);
+    assert_int_equal(t.by_status_class[5], 1);
+    char *text = render(r); /* no longer listed */
+    assert_null(strstr(text, "worker=\"gone\""));
+    free(text);
+    /* Released after the registry too: whichever is last frees it. */
+    version_metrics *late = metrics_registry_get(r, "late", "v1");
+    metrics_registry_free(r);
+    metrics_record(late, 1, METRICS_OK, 200, MS, MS, T0);
+    metrics_version_unref(late);
+    metrics_version_unref(held);
+    metrics_version_unref(NULL);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -164,8 +196,8 @@ static void test_forget_worker(void **state) {
 static void test_prometheus_exact(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "hello", "v1");
-    metrics_registry_get(r, "api", "a1"); /* idle, and sorted first */
+    version_metrics *v = lookup(r, "hello", "v1");
+    lookup(r, "api", "a1"); /* idle, and sorted first */
     metrics_record(v, 0, METRICS_OK, 200, 500 * US, 100 * US, T0);
     metrics_record(v, 1, METRICS_OK, 404, 2 * MS, 1 * MS, T0);
     metrics_record(v, 1, METRICS_EXCEPTION, 500, 40000 * MS, 3 * MS, T0 + 1);
@@ -283,22 +315,20 @@ static void test_prometheus_empty_registry(void **state) {
     metrics_registry_free(r);
 }
 
-/* Versions come out sorted by worker, then version id, whatever the creation order, and the
- * samples of one metric stay together. */
+/* Versions come out sorted by worker, then version id, whatever the creation order. */
 static void test_prometheus_order(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    const char *keys[][2] = {{"zeta", "b"}, {"alpha", "z"}, {"zeta", "a"}, {"alpha", "a"},
-                             {"mid", "m"}};
+    const char *keys[][2] = {
+        {"zeta", "b"}, {"alpha", "z"}, {"zeta", "a"}, {"alpha", "a"}, {"mid", "m"}};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        metrics_record(metrics_registry_get(r, keys[i][0], keys[i][1]), 0, METRICS_OK, 200, MS,
-                       MS, T0);
+        metrics_record(lookup(r, keys[i][0], keys[i][1]), 0, METRICS_OK, 200, MS, MS, T0);
     char *text = render(r);
     const char *order[] = {"{worker=\"alpha\",version=\"a\"}", "{worker=\"alpha\",version=\"z\"}",
                            "{worker=\"mid\",version=\"m\"}", "{worker=\"zeta\",version=\"a\"}",
                            "{worker=\"zeta\",version=\"b\"}"};
-    const char *family = strstr(text, "hearth_exceptions_total{");
-    const char *prev = family;
+    const char *prev = strstr(text, "hearth_exceptions_total{");
+    assert_non_null(prev);
     for (size_t i = 0; i < 5; i++) {
         char line[128];
         snprintf(line, sizeof line, "hearth_exceptions_total%s 0\n", order[i]);
@@ -318,11 +348,12 @@ static void test_prometheus_order(void **state) {
 static void test_prometheus_label_escaping(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "we\"ird\\name", "line1\nline2");
+    version_metrics *v = lookup(r, "we\"ird\\name", "line1\nline2");
     metrics_record(v, 0, METRICS_EXCEPTION, 500, MS, MS, T0);
     char *text = render(r);
-    assert_non_null(
-        strstr(text, "hearth_exceptions_total{worker=\"we\\\"ird\\\\name\",version=\"line1\\nline2\"} 1\n"));
+    assert_non_null(strstr(
+        text,
+        "hearth_exceptions_total{worker=\"we\\\"ird\\\\name\",version=\"line1\\nline2\"} 1\n"));
     assert_non_null(strstr(text, "hearth_request_cpu_seconds_bucket{worker=\"we\\\"ird\\\\name\","
                                  "version=\"line1\\nline2\",le=\"+Inf\"} 1\n"));
     /* No raw newline inside any sample line: every line is a comment or ends in a number. */
@@ -338,15 +369,13 @@ static void test_prometheus_label_escaping(void **state) {
 static void test_prometheus_bucket_edges(void **state) {
     (void)state;
     static const uint64_t bound_ns[] = {
-        500 * US,    1 * MS,    2500 * US,  5 * MS,     10 * MS,     25 * MS,
-        50 * MS,     100 * MS,  250 * MS,   500 * MS,   1000 * MS,   2500 * MS,
-        5000 * MS,   10000 * MS, 30000 * MS,
+        500 * US, 1 * MS,   2500 * US, 5 * MS,    10 * MS,   25 * MS,    50 * MS,    100 * MS,
+        250 * MS, 500 * MS, 1000 * MS, 2500 * MS, 5000 * MS, 10000 * MS, 30000 * MS,
     };
-    static const char *le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01",
-                               "0.025",  "0.05",  "0.1",    "0.25",  "0.5",
-                               "1",      "2.5",   "5",      "10",    "30"};
+    static const char *le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
+                               "0.25",   "0.5",   "1",      "2.5",   "5",    "10",    "30"};
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     for (int k = 0; k < 15; k++)
         metrics_record(v, 0, METRICS_OK, 200, bound_ns[k], bound_ns[k] + 1, T0);
     metrics_record(v, 0, METRICS_OK, 200, 0, 0, T0); /* zero: the first bucket */
@@ -371,8 +400,8 @@ static void test_prometheus_bucket_edges(void **state) {
     /* _sum is exact decimal seconds: the bounds add up to 49.444 s, cpu has 15 ns more. */
     assert_non_null(
         strstr(text, "hearth_request_wall_seconds_sum{worker=\"w\",version=\"v\"} 49.444\n"));
-    assert_non_null(strstr(
-        text, "hearth_request_cpu_seconds_sum{worker=\"w\",version=\"v\"} 49.444000015\n"));
+    assert_non_null(
+        strstr(text, "hearth_request_cpu_seconds_sum{worker=\"w\",version=\"v\"} 49.444000015\n"));
     free(text);
     metrics_registry_free(r);
 }
@@ -384,7 +413,7 @@ static void test_prometheus_bucket_edges(void **state) {
 static void test_totals(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     struct {
         unsigned shard;
         metrics_outcome outcome;
@@ -401,9 +430,9 @@ static void test_totals(void **state) {
         {4, METRICS_EXCEEDED_CPU, 0},
         {5, METRICS_EXCEEDED_MEMORY, 0},
         {6, METRICS_CANCELED, 200},
-        {7, METRICS_OK, 600},              /* outside 100..599: counted as "none" */
-        {8, METRICS_OK, -1},               /* likewise */
-        {9, (metrics_outcome)42, 200},     /* an unknown outcome is an exception */
+        {7, METRICS_OK, 600},                  /* outside 100..599: counted as "none" */
+        {8, METRICS_OK, -1},                   /* likewise */
+        {9, (metrics_outcome)42, 200},         /* an unknown outcome is an exception */
         {METRICS_MAX_SHARDS, METRICS_OK, 200}, /* a shard out of range is dropped */
     };
     for (size_t i = 0; i < sizeof calls / sizeof *calls; i++)
@@ -425,7 +454,7 @@ static void test_totals(void **state) {
     assert_int_equal(t.exceptions, 3);
 
     /* A fresh version has all-zero totals. */
-    metrics_totals_get(metrics_registry_get(r, "w", "idle"), &t);
+    metrics_totals_get(lookup(r, "w", "idle"), &t);
     metrics_totals zero = {0};
     assert_memory_equal(&t, &zero, sizeof t);
     metrics_registry_free(r);
@@ -438,7 +467,7 @@ static void test_totals(void **state) {
 static void test_analytics_counts_and_errors(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     /* Minute 0: 5 requests, 3 errors (exception+500 counts once, ok+503, canceled). */
     metrics_record(v, 0, METRICS_OK, 200, MS, MS, T0);
     metrics_record(v, 1, METRICS_OK, 404, MS, MS, T0 + 10);
@@ -477,7 +506,7 @@ static void test_analytics_counts_and_errors(void **state) {
 static void test_analytics_percentiles(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     const int n = 20000;
     for (int i = 0; i < n; i++) {
         double u = (i + 0.5) / n;
@@ -518,7 +547,7 @@ static void test_analytics_percentiles(void **state) {
 static void test_analytics_window(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     for (uint64_t k = 0; k < 10; k++)
         for (uint64_t i = 0; i <= k; i++) /* minute k has k+1 requests */
             metrics_record(v, (unsigned)i % 2, METRICS_OK, 200, MS, MS, T0 + k * MINUTE + i);
@@ -563,13 +592,13 @@ static void test_analytics_window(void **state) {
 static void test_analytics_version_filter(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    metrics_record(metrics_registry_get(r, "w", "b"), 0, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "w", "a"), 1, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "w", "a"), 1, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "w", "c\"q"), 2, METRICS_OK, 200, MS, MS, T0);
-    metrics_record(metrics_registry_get(r, "other", "a"), 0, METRICS_OK, 200, MS, MS, T0);
-    metrics_registry_get(r, "w", "idle");
-    metrics_registry_get(r, "w2", "a");
+    metrics_record(lookup(r, "w", "b"), 0, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "w", "a"), 1, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "w", "a"), 1, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "w", "c\"q"), 2, METRICS_OK, 200, MS, MS, T0);
+    metrics_record(lookup(r, "other", "a"), 0, METRICS_OK, 200, MS, MS, T0);
+    lookup(r, "w", "idle");
+    lookup(r, "w2", "a");
 
     json_t *j = analytics(r, "w", NULL, T0, T0 + MINUTE);
     json_t *versions = json_object_get(j, "versions");
@@ -601,7 +630,7 @@ static void test_analytics_version_filter(void **state) {
 static void test_analytics_ring_wraps(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     metrics_record(v, 1, METRICS_OK, 200, MS, MS, T0); /* only ever on shard 1 */
     const uint64_t total = METRICS_MINUTES + 40;
     for (uint64_t k = 0; k < total; k++)
@@ -642,7 +671,7 @@ static void test_analytics_ring_wraps(void **state) {
  * Concurrency.
  * ---------------------------------------------------------------------------------------- */
 
-#define WRITERS           4
+#define WRITERS            4
 #define RECORDS_PER_WRITER 1000000
 
 typedef struct writer_arg {
@@ -695,7 +724,7 @@ static void *registrar_main(void *p) {
     for (int i = 0; i < 2000; i++) {
         char id[16];
         snprintf(id, sizeof id, "x%04d", i % 500);
-        metrics_registry_get(r, i % 2 ? "w" : "z", id);
+        lookup(r, i % 2 ? "w" : "z", id);
     }
     return NULL;
 }
@@ -703,7 +732,7 @@ static void *registrar_main(void *p) {
 static void test_concurrent_records_and_reads(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     atomic_bool stop = false;
     reader_arg ra = {r, v, &stop, 0, false};
     pthread_t reader, registrar, writers[WRITERS];
@@ -739,8 +768,8 @@ static void test_concurrent_records_and_reads(void **state) {
     assert_int_equal(t.by_status_class[2], n - WRITERS * (exceptions + not_found));
 
     char *text = render(r);
-    assert_int_equal(
-        sample(text, "hearth_request_wall_seconds_count{worker=\"w\",version=\"v\"}"), (long long)n);
+    assert_int_equal(sample(text, "hearth_request_wall_seconds_count{worker=\"w\",version=\"v\"}"),
+                     (long long)n);
     free(text);
 
     /* Every record is in one of the two minutes. */
@@ -770,7 +799,7 @@ static void *getter_main(void *p) {
         unsigned i = (k * 37 + a->seed * 11) % 200; /* each thread in another order */
         char id[16];
         snprintf(id, sizeof id, "v%03u", i);
-        a->got[i] = metrics_registry_get(a->r, i % 3 ? "w" : "x", id);
+        a->got[i] = lookup(a->r, i % 3 ? "w" : "x", id);
     }
     return NULL;
 }
@@ -802,7 +831,7 @@ static void test_concurrent_registry_get(void **state) {
 static void test_bench_record(void **state) {
     (void)state;
     metrics_registry *r = metrics_registry_new();
-    version_metrics *v = metrics_registry_get(r, "w", "v");
+    version_metrics *v = lookup(r, "w", "v");
     enum { SAMPLES = 4096, ROUNDS = 2000 };
     static uint64_t wall[SAMPLES], cpu[SAMPLES];
     uint64_t x = 88172645463325252u;
@@ -834,6 +863,7 @@ int main(void) {
         cmocka_unit_test(test_outcome_names),
         cmocka_unit_test(test_registry_get_is_stable),
         cmocka_unit_test(test_forget_worker),
+        cmocka_unit_test(test_forgotten_version_lives_while_referenced),
         cmocka_unit_test(test_prometheus_exact),
         cmocka_unit_test(test_prometheus_empty_registry),
         cmocka_unit_test(test_prometheus_order),

@@ -80,8 +80,7 @@ static char *run_case(const sfv_case *c) {
             sfv_dict_free(&d);
         } else if (d.count != 0 || d.members != NULL || err[0] == '\0' ||
                    strncmp(err, "offset ", 7) != 0) {
-            buf_printf(&why, "%s: failed without an empty result and a message (%s)", c->name,
-                       err);
+            buf_printf(&why, "%s: failed without an empty result and a message (%s)", c->name, err);
         }
         return why.data;
     }
@@ -121,8 +120,8 @@ static void run_cases(const sfv_case *cases, size_t n) {
 
 static const sfv_case dictionary_cases[] = {
     /* RFC 8941 §3.2's examples. */
-    {"rfc basic", "en=\"Applepie\", da=:w4ZibGV0w6ZydGUK:",
-     "en=S:Applepie,da=B:c386626c6574c3a67274650a"},
+    {"rfc basic",
+     "en=\"Applepie\", da=:w4ZibGV0w6ZydGUK:", "en=S:Applepie,da=B:c386626c6574c3a67274650a"},
     {"rfc booleans", "a=?0, b, c; foo=bar", "a=?0,b=?1,c=?1"},
     {"rfc inner list", "rating=1.5, feelings=(joy sadness)", "rating=D1.500,feelings=L"},
     {"rfc mixed", "a=(1 2), b=3, c=4;aa=bb, d=(5 6);valid", "a=L,b=I3,c=I4,d=L"},
@@ -170,7 +169,10 @@ static const sfv_case dictionary_cases[] = {
 static const sfv_case string_cases[] = {
     {"basic string", "a=\"foo bar\"", "a=S:foo bar"},
     {"empty string", "a=\"\"", "a=S:"},
-    {"long string", "a=\"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "\"",
+    {"long string",
+     "a=\""
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "\"",
      "a=S:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
     {"whitespace string", "a=\"   \"", "a=S:   "},
     {"non-ascii string", "a=\"f\xc3\xbc\xc3\xbc\"", NULL},
@@ -245,14 +247,10 @@ static const sfv_case number_cases[] = {
 };
 
 static const sfv_case boolean_cases[] = {
-    {"basic true", "a=?1", "a=?1"},
-    {"basic false", "a=?0", "a=?0"},
-    {"unknown boolean", "a=?Q", NULL},
-    {"whitespace boolean", "a=? 1", NULL},
-    {"negative zero boolean", "a=?-0", NULL},
-    {"t boolean", "a=?t", NULL},
-    {"true boolean", "a=?True", NULL},
-    {"two digit boolean", "a=?10", NULL},
+    {"basic true", "a=?1", "a=?1"},           {"basic false", "a=?0", "a=?0"},
+    {"unknown boolean", "a=?Q", NULL},        {"whitespace boolean", "a=? 1", NULL},
+    {"negative zero boolean", "a=?-0", NULL}, {"t boolean", "a=?t", NULL},
+    {"true boolean", "a=?True", NULL},        {"two digit boolean", "a=?10", NULL},
     {"lone question mark", "a=?", NULL},
 };
 
@@ -576,13 +574,13 @@ static void test_error_messages(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dictionary_cases), cmocka_unit_test(test_string_cases),
-        cmocka_unit_test(test_token_cases),      cmocka_unit_test(test_number_cases),
-        cmocka_unit_test(test_boolean_cases),    cmocka_unit_test(test_binary_cases),
-        cmocka_unit_test(test_param_cases),      cmocka_unit_test(test_key_cases),
+        cmocka_unit_test(test_dictionary_cases),  cmocka_unit_test(test_string_cases),
+        cmocka_unit_test(test_token_cases),       cmocka_unit_test(test_number_cases),
+        cmocka_unit_test(test_boolean_cases),     cmocka_unit_test(test_binary_cases),
+        cmocka_unit_test(test_param_cases),       cmocka_unit_test(test_key_cases),
         cmocka_unit_test(test_string_every_byte), cmocka_unit_test(test_member_values),
         cmocka_unit_test(test_decimal_precision), cmocka_unit_test(test_duplicate_keys),
-        cmocka_unit_test(test_many_members),     cmocka_unit_test(test_lengths),
+        cmocka_unit_test(test_many_members),      cmocka_unit_test(test_lengths),
         cmocka_unit_test(test_error_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,10 +45,12 @@ export function worker(source, { toml = "", files = {} } = {}) {
   });
 }
 
-// Runs `hearth args...` to completion: { code, signal, stdout, stderr }.
-export function run(args, { timeout = 30000 * SLOW, env = {} } = {}) {
+// Runs `hearth args...` to completion: { code, signal, stdout, stderr }. `input`, when given,
+// is written to its stdin, which is then closed; `cwd` is its working directory.
+export function run(args, { timeout = 30000 * SLOW, env = {}, cwd, input } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(HEARTH, args, { env: { ...process.env, ...env } });
+    const child = spawn(HEARTH, args, { env: { ...process.env, ...env }, cwd });
+    if (input !== undefined) child.stdin.end(input);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -57,9 +59,50 @@ export function run(args, { timeout = 30000 * SLOW, env = {} } = {}) {
       child.kill("SIGKILL");
       reject(new Error(`hearth ${args.join(" ")} did not exit within ${timeout}ms\n${stderr}`));
     }, timeout);
-    child.on("exit", (code, signal) => {
+    // "close", not "exit": output may still be in the pipes when the process exits.
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+// Runs `hearth args...` on a pseudo-terminal (util-linux `script`), answering its prompts:
+// `steps` is a list of [regexp, answer]; each answer is typed once the output (after the
+// previous match) matches its regexp. Resolves { code, output } (stdout and stderr together,
+// as the terminal showed them, with "\n" line ends).
+export function runPty(args, { steps = [], env = {}, cwd, timeout = 30000 * SLOW } = {}) {
+  const quote = (a) => `'${String(a).replaceAll("'", `'\\''`)}'`;
+  const command = [HEARTH, ...args].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qfec", command, "/dev/null"], { env: { ...process.env, ...env }, cwd });
+    let output = "";
+    let from = 0;
+    let step = 0;
+    const advance = () => {
+      while (step < steps.length) {
+        const [re, answer] = steps[step];
+        const m = re.exec(output.slice(from));
+        if (!m) return;
+        from += m.index + m[0].length;
+        step++;
+        child.stdin.write(answer);
+      }
+    };
+    const onData = (d) => {
+      output += d.toString().replace(/\r\n/g, "\n");
+      advance();
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`hearth ${args.join(" ")} (on a terminal) did not finish within ${timeout}ms; ` +
+        `answered ${step} of ${steps.length} prompts\n${output}`));
+    }, timeout);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, output, answered: step });
     });
   });
 }
@@ -75,6 +118,28 @@ export async function startDev(dirs, args = [], { env = {}, readyTimeout = 20000
   const m = /Ready on http:\/\/([^\s]+):(\d+)/.exec(server.stderr);
   server.port = Number(m[2]);
   server.url = `http://127.0.0.1:${server.port}`;
+  return server;
+}
+
+// Starts `hearth serve` with a fresh (or the given) data directory and a known admin token.
+// Resolves once both planes listen: { url, port, api, adminPort, token, dataDir, account, ... }.
+export async function startServe(args = [], { dataDir, token = "test-token", env = {}, readyTimeout = 20000 * SLOW } = {}) {
+  const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), "hearth-serve-"));
+  if (!dataDir) made.push(dir);
+  const child = spawn(HEARTH, ["serve", "--data", dir, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", ...args], {
+    env: { ...process.env, HEARTH_ADMIN_TOKEN: token, ...env },
+  });
+  const server = new DevServer(child);
+  await server.waitFor(/Serving on http:\/\/[^:]+:(\d+)/, readyTimeout);
+  server.port = Number(/Serving on http:\/\/[^\s]+:(\d+)/.exec(server.stderr)[1]);
+  server.adminPort = Number(/Control API on http:\/\/[^\s]+:(\d+)/.exec(server.stderr)[1]);
+  server.url = `http://127.0.0.1:${server.port}`;
+  server.api = `http://127.0.0.1:${server.adminPort}/client/v4`;
+  // Without a token given, use the one the first start prints.
+  server.token = token || /Admin API token \(shown once, keep it\): (\S+)/.exec(server.stderr)?.[1];
+  server.dataDir = dir;
+  const accounts = await (await fetch(server.api + "/accounts", { headers: { authorization: `Bearer ${server.token}` } })).json();
+  server.account = accounts.result[0].id;
   return server;
 }
 
@@ -138,6 +203,31 @@ class DevServer {
 
   fetch(pathname, init) {
     return fetch(this.url + pathname, init);
+  }
+
+  // A control API call (serve): resolves to the parsed envelope plus the HTTP status.
+  async call(method, pathname, body, { token = this.token, headers = {} } = {}) {
+    const init = { method, headers: { ...headers } };
+    if (token !== null) init.headers.authorization = `Bearer ${token}`;
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.body = typeof body === "string" ? body : JSON.stringify(body);
+      init.headers["content-type"] = "application/json";
+    }
+    const res = await fetch(this.api + pathname, init);
+    const text = await res.text();
+    let json;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { raw: text };
+    }
+    json.status = res.status;
+    return json;
+  }
+
+  scriptPath(name) {
+    return `/accounts/${this.account}/workers/scripts/${name}`;
   }
 
   async stop(signal = "SIGTERM") {
