@@ -10,7 +10,7 @@
 //       version, against workerd's only way to change code — restart it with the new config
 //
 // The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
-// [--only a,b,c] [--connections N]. Prints a Markdown report and writes it to
+// [--only a,b,c,d,e] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
 // bench/out/report-<date>.md.
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
@@ -33,6 +33,8 @@ const opt = (name, dflt) => {
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
 const ONLY = opt("--only", "a,b,c,d,e").split(",");
+// (d) compares hearth with itself, so the machine's noise is the whole story: alternate.
+const ROUNDS = Number(opt("--rounds", "3"));
 
 mkdirSync(OUT, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -59,6 +61,22 @@ async function stop(child) {
   child.kill("SIGTERM");
   await Promise.race([new Promise((r) => child.on("exit", r)), sleep(15000)]);
   if (child.exitCode === null) child.kill("SIGKILL");
+}
+
+// CPU seconds (user + system) the process has used so far.
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in ticks of 1/100 s
+}
+
+// wrk against a running server, adding the server's CPU time per request (steadier than
+// req/s on a shared machine: it does not depend on how the load generator is scheduled).
+function measure(child, url, wrkOpts = {}) {
+  const before = cpuSeconds(child.pid);
+  const r = wrk(url, wrkOpts);
+  r.cpuUsPerReq = ((cpuSeconds(child.pid) - before) * 1e6) / (r.rps * DURATION);
+  r.rssMiB = rssMiB(child.pid);
+  return r;
 }
 
 function rssMiB(pid) {
@@ -193,14 +211,28 @@ const config :Workerd.Config = (
 
 const results = [];
 
-// Runs `run("hearth")` then `run(peer)`; the two never run at the same time.
-async function scenario(label, run, peer = "workerd") {
+// Runs `run("hearth")` then `run(peer)`, `rounds` times alternating, and keeps the median of
+// each metric; the two never run at the same time.
+async function scenario(label, run, peer = "workerd", rounds = 1) {
   process.stderr.write(`\n== ${label}\n`);
-  const h = await run("hearth");
-  process.stderr.write(`   hearth:  ${JSON.stringify(h)}\n`);
-  const w = await run(peer);
-  process.stderr.write(`   ${peer}: ${JSON.stringify(w)}\n`);
-  results.push({ label, peer, h, w });
+  const hs = [];
+  const ws = [];
+  for (let i = 0; i < rounds; i++) {
+    hs.push(await run("hearth"));
+    process.stderr.write(`   hearth:  ${JSON.stringify(hs.at(-1))}\n`);
+    ws.push(await run(peer));
+    process.stderr.write(`   ${peer}: ${JSON.stringify(ws.at(-1))}\n`);
+  }
+  const median = (list) => {
+    const out = { ...list[0] };
+    for (const k of Object.keys(out)) {
+      if (typeof out[k] !== "number") continue;
+      const v = list.map((x) => x[k]).sort((a, b) => a - b);
+      out[k] = v[Math.floor(v.length / 2)];
+    }
+    return out;
+  };
+  results.push({ label: rounds > 1 ? `${label}, median of ${rounds} rounds` : label, peer, h: median(hs), w: median(ws) });
 }
 
 async function loadScenario(which, worker, wrkOpts, probe) {
@@ -216,9 +248,7 @@ async function loadScenario(which, worker, wrkOpts, probe) {
     try {
       execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(warm / 3))}s`, ...(wrkOpts.script ? ["-s", wrkOpts.script] : []), server.url + "/"], { env: { ...process.env, ...wrkOpts.env }, stdio: "ignore" });
     } catch {}
-    const r = wrk(server.url + "/", wrkOpts);
-    r.rssMiB = rssMiB(server.child.pid);
-    return r;
+    return measure(server.child, server.url + "/", wrkOpts);
   } finally {
     await stop(server.child);
   }
@@ -304,9 +334,7 @@ async function splitScenario(which) {
     try {
       execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, server.url + "/"], { stdio: "ignore" });
     } catch {}
-    const r = wrk(server.url + "/");
-    r.rssMiB = rssMiB(server.child.pid);
-    return r;
+    return measure(server.child, server.url + "/");
   } finally {
     await stop(server.child);
     server.cleanup();
@@ -409,7 +437,7 @@ if (ONLY.includes("b")) {
   );
 }
 if (ONLY.includes("c")) await scenario("(c) 100 Workers loaded", manyWorkersScenario);
-if (ONLY.includes("d")) await scenario("(d) hello, serve 50/50 split vs dev", splitScenario, "hearth dev");
+if (ONLY.includes("d")) await scenario("(d) hello, serve 50/50 split vs dev", splitScenario, "hearth dev", ROUNDS);
 if (ONLY.includes("e")) await scenario(`(e) deploy to live, ${DEPLOYS} deploys`, deployLatencyScenario);
 
 // ---- report ------------------------------------------------------------------------------
@@ -424,6 +452,7 @@ const METRICS = [
   ["rps", "req/s", 0],
   ["p50", "p50 ms", 2],
   ["p99", "p99 ms", 2],
+  ["cpuUsPerReq", "server CPU µs/req", 1],
   ["rssMiB", "RSS MiB", 1],
   ["liveMedianMs", "to live, median ms", 1],
   ["liveP90Ms", "to live, p90 ms", 1],

@@ -1,8 +1,12 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "platform/server.h"
 
 bool cli_parse_long(const char *s, long min, long max, long *out) {
     if (!s || !*s) return false;
@@ -26,4 +30,38 @@ bool cli_parse_seconds(const char *s, double *out) {
 int cli_usage_error(const char *usage, const char *msg) {
     fprintf(stderr, "hearth: %s\n\n%s", msg, usage);
     return 2;
+}
+
+int cli_server_option(int argc, char **argv, int *i, server_config *cfg, const char *usage) {
+    const char *a = argv[*i];
+    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    long n;
+    double s;
+    if (!strcmp(a, "--threads")) {
+        /* At most 64: per-shard metric blocks are a fixed array (METRICS_MAX_SHARDS). */
+        if (!cli_parse_long(v, 1, 64, &n))
+            return cli_usage_error(usage, "--threads needs a number from 1 to 64"), -1;
+        cfg->threads = (unsigned)n;
+    } else if (!strcmp(a, "--max-body-size")) {
+        if (!cli_parse_long(v, 0, 1L << 40, &n))
+            return cli_usage_error(usage, "--max-body-size needs a number of bytes"), -1;
+        cfg->http.max_body_bytes = (size_t)n;
+    } else if (!strcmp(a, "--memory-limit")) {
+        if (!cli_parse_long(v, 16, 65536, &n))
+            return cli_usage_error(usage, "--memory-limit needs a number of MiB from 16 to 65536"),
+                   -1;
+        cfg->realm_heap_limit = (size_t)n * 1024 * 1024;
+    } else if (!strcmp(a, "--request-timeout") || !strcmp(a, "--idle-timeout")) {
+        if (!cli_parse_seconds(v, &s))
+            return cli_usage_error(usage, "timeouts are given in seconds, e.g. 30 or 0.5"), -1;
+        uint64_t ms = (uint64_t)(s * 1000.0);
+        if (!strcmp(a, "--request-timeout"))
+            cfg->http.request_timeout_ms = ms ? ms : 1;
+        else
+            cfg->http.idle_timeout_ms = ms ? ms : 1;
+    } else {
+        return 0;
+    }
+    (*i)++;
+    return 1;
 }

@@ -89,7 +89,10 @@ int cmd_serve(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+        int r;
+        if ((r = cli_server_option(argc, argv, &i, &cfg, kServeUsage)) != 0) {
+            if (r < 0) return 2;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(kServeUsage, stdout);
             return 0;
         } else if (!strcmp(a, "--data")) {
@@ -113,43 +116,13 @@ int cmd_serve(int argc, char **argv) {
                 return cli_usage_error(kServeUsage, "--default-worker needs a Worker name");
             cc.default_worker = v;
             i++;
-        } else if (!strcmp(a, "--threads")) {
-            long n;
-            if (!cli_parse_long(v, 1, 64, &n))
-                return cli_usage_error(kServeUsage, "--threads needs a number from 1 to 64");
-            cfg.threads = (unsigned)n;
-            i++;
         } else if (!strcmp(a, "--access-log")) {
             cfg.access_log = true;
-        } else if (!strcmp(a, "--max-body-size")) {
-            long n;
-            if (!cli_parse_long(v, 0, 1L << 40, &n))
-                return cli_usage_error(kServeUsage, "--max-body-size needs a number of bytes");
-            cfg.http.max_body_bytes = (size_t)n;
-            i++;
-        } else if (!strcmp(a, "--memory-limit")) {
-            long n;
-            if (!cli_parse_long(v, 16, 65536, &n))
-                return cli_usage_error(kServeUsage,
-                                       "--memory-limit needs a number of MiB from 16 to 65536");
-            cfg.realm_heap_limit = (size_t)n * 1024 * 1024;
-            i++;
         } else if (!strcmp(a, "--unload-after")) {
             double s;
             if (!cli_parse_seconds(v, &s))
                 return cli_usage_error(kServeUsage, "--unload-after needs seconds, e.g. 30 or 0.5");
             cfg.unload_idle_ms = (uint64_t)(s * 1000.0) ? (uint64_t)(s * 1000.0) : 1;
-            i++;
-        } else if (!strcmp(a, "--request-timeout") || !strcmp(a, "--idle-timeout")) {
-            double s;
-            if (!cli_parse_seconds(v, &s))
-                return cli_usage_error(kServeUsage,
-                                       "timeouts are given in seconds, e.g. 30 or 0.5");
-            uint64_t ms = (uint64_t)(s * 1000.0);
-            if (!strcmp(a, "--request-timeout"))
-                cfg.http.request_timeout_ms = ms ? ms : 1;
-            else
-                cfg.http.idle_timeout_ms = ms ? ms : 1;
             i++;
         } else {
             char msg[128];
