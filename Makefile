@@ -15,7 +15,7 @@ CXX := g++
 
 PKGS := mozjs-102 libuv jansson libcurl openssl sqlite3 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lwslay
 
 OPT := -O2
 ifeq ($(SAN),1)
@@ -40,12 +40,15 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 CONF_SRCS  := $(wildcard tests/conformance/*.c)
 CONF_BINS  := $(CONF_SRCS:tests/conformance/%.c=$(BUILD)/tests/conformance_%)
+# Programs the end-to-end tests drive (servers and clients for the protocols under test).
+HELPER_SRCS := $(wildcard tests/unit/ws_*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all tests deps run test unit bench clean format check-format fuzzers
 all: $(BUILD)/hearth
 
 # The binary plus every C test program.
-tests: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS)
+tests: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS) $(HELPER_BINS)
 
 $(BUILD)/hearth: $(BUILD)/src/main.o $(BUILD)/libhearth.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -78,7 +81,18 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/ws_%: tests/unit/ws_%.c $(BUILD)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
+
 $(BUILD)/tests/conformance_%: tests/conformance/%.c $(BUILD)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
+
+# The source map decoder on the command line: for the differential test against Mozilla's
+# source-map (tests/js/sourcemap_diff.test.mjs) and the benchmark (bench/sourcemap.mjs).
+tests: $(BUILD)/tests/sourcemap_query
+$(BUILD)/tests/sourcemap_query: tools/sourcemap_query.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
 
@@ -91,6 +105,10 @@ FUZZ_SRCS_config := src/config/jsonc.c src/config/dotenv.c src/config/value.c $(
 FUZZ_LIBS_config := -ljansson
 FUZZ_SRCS_multipart := src/net/multipart.c $(FUZZ_BASE)
 FUZZ_SRCS_sfv  := src/net/sfv.c $(FUZZ_BASE)
+FUZZ_SRCS_websocket := src/net/websocket.c src/net/http_server.c $(FUZZ_BASE)
+FUZZ_LIBS_websocket := -lwslay -luv -lhttp_parser -lcrypto
+FUZZ_SRCS_sourcemap := src/observe/sourcemap.c src/observe/sourcemap_stack.c $(FUZZ_BASE)
+FUZZ_LIBS_sourcemap := -ljansson -lm
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)

@@ -8,6 +8,8 @@
 //       (the cost of version choice and the platform's routing; the peer is hearth dev)
 //   (e) deploy-to-live: from the deployment API call to the first response from the new
 //       version, against workerd's only way to change code — restart it with the new config
+//   (f) the cost of tracing: hello on `hearth serve` with its events stored ([observability]
+//       enabled) and with a live tail session attached, against the same Worker unwatched
 //
 // The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
 // [--only a,b,c,d,e] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
@@ -32,7 +34,7 @@ const opt = (name, dflt) => {
 };
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
-const ONLY = opt("--only", "a,b,c,d,e").split(",");
+const ONLY = opt("--only", "a,b,c,d,e,f").split(",");
 // (d) compares hearth with itself, so the machine's noise is the whole story: alternate.
 const ROUNDS = Number(opt("--rounds", "3"));
 
@@ -154,9 +156,9 @@ async function startServe() {
   const account = (await call("GET", "/accounts"))[0].id;
   const script = `/accounts/${account}/workers/scripts/hello`;
   // Uploads a version of hello from `source`; returns its id.
-  const upload = async (source) => {
+  const upload = async (source, extraMeta = {}) => {
     const fd = new FormData();
-    const meta = { main_module: "index.js", compatibility_date: "2024-09-23", bindings: [{ type: "plain_text", name: "GREETING", text: "Hello" }] };
+    const meta = { main_module: "index.js", compatibility_date: "2024-09-23", bindings: [{ type: "plain_text", name: "GREETING", text: "Hello" }], ...extraMeta };
     fd.append("metadata", new Blob([JSON.stringify(meta)], { type: "application/json" }));
     fd.append("index.js", new Blob([source], { type: "application/javascript+module" }), "index.js");
     return (await call("POST", `${script}/versions`, fd)).id;
@@ -164,7 +166,7 @@ async function startServe() {
   const deploy = (versions) =>
     call("POST", `${script}/deployments`, { strategy: "percentage", versions: versions.map(([version_id, percentage]) => ({ version_id, percentage })) });
   const cleanup = () => rmSync(data, { recursive: true, force: true });
-  return { child, url: `http://127.0.0.1:${p}`, port: p, upload, deploy, cleanup };
+  return { child, url: `http://127.0.0.1:${p}`, port: p, upload, deploy, cleanup, call, script };
 }
 
 function capnpWorker(name, dir, file) {
@@ -423,6 +425,70 @@ async function deployLatencyScenario(which) {
   return { liveMedianMs: at(0.5), liveP90Ms: at(0.9), liveMaxMs: times[times.length - 1] };
 }
 
+// (f): what tracing costs a Worker. Three configurations of the same hello Worker, alternating:
+// unwatched (no tail, logs not stored: the baseline), its events stored in the logs store, and
+// a live tail session attached whose client reads everything it is sent.
+async function tracingScenario(which) {
+  const hello = readFileSync(path.join(HERE, "workers/hello/index.js"), "utf8");
+  const server = await startServe();
+  let tail = null;
+  try {
+    const meta = which === "stored logs" ? { observability: { enabled: true } } : {};
+    await server.deploy([[await server.upload(hello, meta), 100]]);
+    if (which === "tail attached") {
+      const { default: WebSocket } = await import("ws");
+      const session = await server.call("POST", `${server.script}/tails`);
+      tail = new WebSocket(session.url, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
+      let received = 0;
+      tail.on("message", () => received++);
+      await new Promise((resolve, reject) => {
+        tail.once("open", resolve);
+        tail.once("error", reject);
+      });
+      tail.send(JSON.stringify({ filters: [] }));
+      await sleep(200);
+      tail.received = () => received;
+    }
+    await waitHttp(server.url + "/");
+    try {
+      execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, server.url + "/"], { stdio: "ignore" });
+    } catch {}
+    const r = measure(server.child, server.url + "/");
+    if (tail) r.tailMessages = tail.received();
+    return r;
+  } finally {
+    tail?.terminate();
+    await stop(server.child);
+    server.cleanup();
+  }
+}
+
+// Runs the three configurations of (f) in alternating rounds and records two pairs.
+async function tracingScenarios() {
+  const configs = ["unwatched", "stored logs", "tail attached"];
+  const runs = Object.fromEntries(configs.map((c) => [c, []]));
+  process.stderr.write(`\n== (f) tracing overhead\n`);
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const c of configs) {
+      runs[c].push(await tracingScenario(c));
+      process.stderr.write(`   ${c}: ${JSON.stringify(runs[c].at(-1))}\n`);
+    }
+  }
+  const median = (list) => {
+    const out = { ...list[0] };
+    for (const k of Object.keys(out)) {
+      if (typeof out[k] !== "number") continue;
+      const v = list.map((x) => x[k]).sort((a, b) => a - b);
+      out[k] = v[Math.floor(v.length / 2)];
+    }
+    return out;
+  };
+  const base = median(runs.unwatched);
+  const suffix = ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : "";
+  results.push({ label: `(f) hello, events stored vs unwatched${suffix}`, peer: "hearth serve unwatched", h: median(runs["stored logs"]), w: base });
+  results.push({ label: `(f) hello, tail attached vs unwatched${suffix}`, peer: "hearth serve unwatched", h: median(runs["tail attached"]), w: base });
+}
+
 // ---- main --------------------------------------------------------------------------------
 
 const hearthVersion = execFileSync(HEARTH, ["--version"], { encoding: "utf8" }).trim();
@@ -439,6 +505,7 @@ if (ONLY.includes("b")) {
 if (ONLY.includes("c")) await scenario("(c) 100 Workers loaded", manyWorkersScenario);
 if (ONLY.includes("d")) await scenario("(d) hello, serve 50/50 split vs dev", splitScenario, "hearth dev", ROUNDS);
 if (ONLY.includes("e")) await scenario(`(e) deploy to live, ${DEPLOYS} deploys`, deployLatencyScenario);
+if (ONLY.includes("f")) await tracingScenarios();
 
 // ---- report ------------------------------------------------------------------------------
 

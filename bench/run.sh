@@ -6,3 +6,6 @@ cd "$(dirname "$0")"
 command -v wrk >/dev/null || { echo "wrk is missing: run scripts/install-deps.sh" >&2; exit 1; }
 npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent
 node run.mjs "$@"
+# Source maps: hearth's decoder against @jridgewell/trace-mapping (see sourcemap.mjs).
+make -C .. --no-print-directory build/tests/sourcemap_query >/dev/null
+node sourcemap.mjs

@@ -47,6 +47,17 @@ conformance() {
   return $ok
 }
 
+# The end-to-end tests' npm dependencies (tests/e2e/package.json: the `ws` WebSocket client, ...).
+e2e_deps() {
+  (cd tests/e2e && { npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent; })
+}
+
+# The JavaScript tests compare hearth with npm packages (tests/js/package.json: esbuild,
+# Mozilla's source-map), installed the way bench/run.sh installs its peers.
+js_packages() {
+  (cd tests/js && { npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent; })
+}
+
 e2e() {
   local bin="$1"
   HEARTH_BIN="$bin" node --test --test-concurrency=2 tests/e2e/
@@ -75,7 +86,9 @@ fuzz() {
 run_step "formatting (clang-format)" make --no-print-directory check-format
 run_step "C unit tests" unit_tests build
 run_step "conformance suites" conformance build
+run_step "JavaScript test packages (npm, tests/js)" js_packages
 run_step "JavaScript unit tests (node)" node --test tests/js/
+run_step "end-to-end test dependencies (npm)" e2e_deps
 run_step "end-to-end tests" e2e build/hearth
 run_step "C unit tests (ASan+UBSan)" unit_tests build/asan
 run_step "conformance suites (ASan+UBSan)" conformance build/asan

@@ -22,6 +22,8 @@ static const char kUsage[] =
     "  deployments       list the Worker's deployments, or show the active one\n"
     "  rollback [ID]     deploy an earlier version again\n"
     "  delete [NAME]     delete a Worker with its versions and deployments\n"
+    "  logs [NAME]       show a Worker's stored logs (requests, console output, exceptions)\n"
+    "  tail [NAME]       stream a Worker's trace events live\n"
     "\n"
     "Options:\n"
     "  -h, --help        show this help (or `hearth <command> --help`)\n"
@@ -48,6 +50,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "deployments")) return cmd_deployments(argc - 1, argv + 1);
     if (!strcmp(cmd, "rollback")) return cmd_rollback(argc - 1, argv + 1);
     if (!strcmp(cmd, "delete")) return cmd_delete(argc - 1, argv + 1);
+    if (!strcmp(cmd, "logs")) return cmd_logs(argc - 1, argv + 1);
+    if (!strcmp(cmd, "tail")) return cmd_tail(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve")) return cmd_serve(argc - 1, argv + 1);
     fprintf(stderr, "hearth: unknown command \"%s\"; run `hearth --help` for the list\n", cmd);
     return 2;

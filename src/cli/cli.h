@@ -14,6 +14,8 @@ int cmd_versions(int argc, char **argv);
 int cmd_deployments(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_delete(int argc, char **argv);
+int cmd_tail(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 
 /* Parses a whole decimal integer in [min, max]. */

@@ -139,6 +139,14 @@ static json_t *upload_metadata(const project_bundle *b, const upload_options *o)
     /* Always sent, even empty: the config is the truth, and a version's routes replace the
      * script's when it is deployed, so removing them from the config removes them. */
     json_object_set_new(meta, "routes", config_routes(cfg->doc));
+    /* As wrangler sends them: the Worker's observability settings and Tail Workers. */
+    json_object_set_new(meta, "observability",
+                        json_pack("{s:b, s:f}", "enabled", cfg->observability, "head_sampling_rate",
+                                  cfg->head_sampling_rate));
+    json_t *tails = json_array();
+    for (size_t i = 0; i < cfg->tail_consumer_count; i++)
+        json_array_append_new(tails, json_pack("{s:s}", "service", cfg->tail_consumers[i]));
+    json_object_set_new(meta, "tail_consumers", tails);
     return meta;
 }
 

@@ -1,12 +1,16 @@
 /* hearth serve — the platform: versions and deployments managed through the control API,
  * served on the data plane. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uv.h>
 
+#include "base/fs.h"
 #include "cli/cli.h"
+#include "observe/logstore.h"
 #include "observe/metrics.h"
 #include "platform/control.h"
 #include "platform/runtime_ops.h"
@@ -32,6 +36,8 @@ static const char kServeUsage[] =
     "  --request-timeout S    seconds a client may take to send a request (default 30)\n"
     "  --idle-timeout S       seconds an idle keep-alive connection stays open (default 60)\n"
     "  --memory-limit MIB     JavaScript heap per Worker instance (default 128)\n"
+    "  --logs-retention DAYS  keep stored logs this long (default 3)\n"
+    "  --logs-max-size MIB    bound on stored logs, oldest dropped first (default 256)\n"
     "  --unload-after S       unload versions in no active deployment after S idle seconds\n"
     "                         (default 30)\n"
     "  -h, --help             show this help\n"
@@ -86,6 +92,10 @@ int cmd_serve(int argc, char **argv) {
     snprintf(cc.admin_ip, sizeof cc.admin_ip, "127.0.0.1");
     cc.admin_port = 8788;
     cc.max_upload_bytes = 100u * 1024 * 1024;
+    logstore_options logs_opt;
+    logstore_options_defaults(&logs_opt);
+    /* Searches run on the control thread: a long one would hold up deployments. */
+    logs_opt.search_timeout_ms = 2000;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -118,6 +128,19 @@ int cmd_serve(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--access-log")) {
             cfg.access_log = true;
+        } else if (!strcmp(a, "--logs-retention")) {
+            double days;
+            if (!cli_parse_seconds(v, &days) || days <= 0)
+                return cli_usage_error(kServeUsage,
+                                       "--logs-retention needs a number of days, e.g. 3 or 0.5");
+            logs_opt.retention_ms = (uint64_t)(days * 86400000.0);
+            i++;
+        } else if (!strcmp(a, "--logs-max-size")) {
+            long mib;
+            if (!cli_parse_long(v, 1, 1L << 20, &mib))
+                return cli_usage_error(kServeUsage, "--logs-max-size needs a number of MiB");
+            logs_opt.max_bytes = (uint64_t)mib * 1024 * 1024;
+            i++;
         } else if (!strcmp(a, "--unload-after")) {
             double s;
             if (!cli_parse_seconds(v, &s))
@@ -141,9 +164,25 @@ int cmd_serve(int argc, char **argv) {
     }
     signal(SIGPIPE, SIG_IGN);
     char errbuf[512];
+    /* The logs store is open before the shards start: they append to it. */
+    if (mkdir(cc.data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "hearth: cannot create %s: %s\n", cc.data_dir, strerror(errno));
+        js_engine_shutdown();
+        return 1;
+    }
+    char *logs_path = fs_join(cc.data_dir, "logs.db");
+    logstore *logs = logstore_open(logs_path, &logs_opt, errbuf, sizeof errbuf);
+    free(logs_path);
+    if (!logs) {
+        fprintf(stderr, "hearth: %s\n", errbuf);
+        js_engine_shutdown();
+        return 1;
+    }
+    cfg.logstore = logs;
     hearth_server server;
     if (server_start(&server, &cfg, errbuf, sizeof errbuf) != 0) {
         fprintf(stderr, "hearth: %s\n", errbuf);
+        logstore_close(logs);
         js_engine_shutdown();
         return 1;
     }
@@ -155,6 +194,7 @@ int cmd_serve(int argc, char **argv) {
     if (control_start(&cc, &ctl, &admin_port, errbuf, sizeof errbuf) != 0) {
         fprintf(stderr, "hearth: %s\n", errbuf);
         server_stop(&server);
+        logstore_close(logs);
         metrics_registry_free(metrics);
         js_engine_shutdown();
         return 1;
@@ -177,6 +217,7 @@ int cmd_serve(int argc, char **argv) {
     control_stop(ctl);
     server_stop(&server);
     snapshot_publish(snapshot_new(NULL));
+    logstore_close(logs); /* writes what the last requests logged */
     metrics_registry_free(metrics);
     js_engine_shutdown();
     fprintf(stderr, "[hearth] Stopped\n");

@@ -132,8 +132,8 @@ static const struct {
     {"migrations", KEY_LATER, "Durable Objects are not implemented yet"},
     {"services", KEY_LATER, "service bindings are not implemented yet"},
     {"version_metadata", KEY_SUPPORTED, NULL},
-    {"observability", KEY_LATER, "stored logs are not implemented yet"},
-    {"tail_consumers", KEY_LATER, "Tail Workers are not implemented yet"},
+    {"observability", KEY_SUPPORTED, NULL},
+    {"tail_consumers", KEY_SUPPORTED, NULL},
     {"triggers", KEY_LATER, "cron triggers are not implemented yet"},
     {"env", KEY_LATER, "environments are not implemented yet; the top-level settings are used"},
     {"kv_namespaces", KEY_UNSUPPORTED, NULL},
@@ -323,6 +323,62 @@ static void load_limits(loader *l, const cfg_value *doc) {
             continue;
         }
         l->c->cpu_ms = (uint64_t)v->u.i;
+    }
+}
+
+/* [observability] enabled = true, head_sampling_rate = 0.1: store the Worker's trace events
+ * (logs, exceptions, request details) for `hearth logs`. The nested [observability.logs]
+ * table of newer wrangler versions is read the same way. */
+static void load_observability(loader *l, const cfg_value *doc) {
+    const cfg_value *o =
+        get_typed(l, doc, "", "observability", CFG_TABLE, "[observability] enabled = true");
+    l->c->head_sampling_rate = 1.0;
+    if (!o) return;
+    for (size_t i = 0; i < o->u.tab.len; i++) {
+        const char *key = o->u.tab.keys[i];
+        const cfg_value *v = o->u.tab.vals[i];
+        if (!strcmp(key, "enabled")) {
+            if (v->type != CFG_BOOL) {
+                diag(l, true, v->line, "\"observability.enabled\" must be true or false");
+                continue;
+            }
+            l->c->observability = v->u.b;
+        } else if (!strcmp(key, "head_sampling_rate")) {
+            double r = v->type == CFG_INTEGER ? (double)v->u.i : v->type == CFG_FLOAT ? v->u.f : -1;
+            if (r < 0 || r > 1) {
+                diag(l, true, v->line,
+                     "\"observability.head_sampling_rate\" must be a number from 0 to 1, e.g. "
+                     "head_sampling_rate = 0.1");
+                continue;
+            }
+            l->c->head_sampling_rate = r;
+        } else if (!strcmp(key, "logs") && v->type == CFG_TABLE) {
+            const cfg_value *e = cfg_table_get(v, "enabled");
+            if (e && e->type == CFG_BOOL) l->c->observability = l->c->observability || e->u.b;
+        } else {
+            diag(l, false, v->line, "unknown key \"observability.%s\" (ignored)", key);
+        }
+    }
+}
+
+/* tail_consumers = [{ service = "my-tail-worker" }]: Workers whose tail() handler receives this
+ * Worker's trace events. */
+static void load_tail_consumers(loader *l, const cfg_value *doc) {
+    const cfg_value *tc = get_typed(l, doc, "", "tail_consumers", CFG_ARRAY,
+                                    "tail_consumers = [{ service = \"my-tail-worker\" }]");
+    if (!tc) return;
+    for (size_t i = 0; i < tc->u.arr.len; i++) {
+        const cfg_value *e = tc->u.arr.items[i];
+        const cfg_value *svc = e->type == CFG_TABLE ? cfg_table_get(e, "service") : NULL;
+        if (!svc || svc->type != CFG_STRING || !valid_worker_name(svc->u.str.ptr)) {
+            diag(l, true, e->line,
+                 "each entry of \"tail_consumers\" must name a Worker, e.g. { service = "
+                 "\"my-tail-worker\" }");
+            continue;
+        }
+        l->c->tail_consumers =
+            xrealloc(l->c->tail_consumers, (l->c->tail_consumer_count + 1) * sizeof(char *));
+        l->c->tail_consumers[l->c->tail_consumer_count++] = xstrdup(svc->u.str.ptr);
     }
 }
 
@@ -692,6 +748,8 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     load_limits(&l, doc);
     load_rules(&l, doc);
     load_routes(&l, doc);
+    load_observability(&l, doc);
+    load_tail_consumers(&l, doc);
     const cfg_value *usm =
         get_typed(&l, doc, "", "upload_source_maps", CFG_BOOL, "upload_source_maps = true");
     out->upload_source_maps = usm && usm->u.b;
@@ -713,6 +771,8 @@ void worker_config_free(worker_config *c) {
     free(c->compatibility_date);
     for (size_t i = 0; i < c->compatibility_flag_count; i++) free(c->compatibility_flags[i]);
     free(c->compatibility_flags);
+    for (size_t i = 0; i < c->tail_consumer_count; i++) free(c->tail_consumers[i]);
+    free(c->tail_consumers);
     for (size_t i = 0; i < c->rule_count; i++) {
         for (size_t g = 0; g < c->rules[i].glob_count; g++) free(c->rules[i].globs[g]);
         free(c->rules[i].globs);

@@ -31,6 +31,10 @@ typedef struct worker_config {
     size_t compatibility_flag_count;
     uint64_t cpu_ms; /* [limits] cpu_ms, 0 when not set */
     bool upload_source_maps;
+    bool observability;        /* [observability] enabled: trace events are stored */
+    double head_sampling_rate; /* [observability] head_sampling_rate, 0..1 (default 1) */
+    char **tail_consumers;     /* tail_consumers = [{ service = "..." }] */
+    size_t tail_consumer_count;
     module_rule *rules; /* user rules first, then wrangler's defaults */
     size_t rule_count;
     char *bindings_json; /* Cloudflare upload-metadata form: vars, .dev.vars secrets, ... */

@@ -2,6 +2,7 @@
 
 #include <http_parser.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ typedef enum conn_state {
     CONN_IDLE,     /* between requests (keep-alive) */
     CONN_READING,  /* a request has started arriving */
     CONN_HANDLING, /* a complete request is with its owner */
+    CONN_DETACHED, /* taken over by another protocol (http_request_detach) */
 } conn_state;
 
 struct http_conn {
@@ -40,6 +42,8 @@ struct http_conn {
     int64_t body_left; /* ... bytes still due when it declared a length, else -1 */
     http_drain_cb drain_cb;
     void *drain_ud;
+    http_detach_hooks detach_hooks; /* CONN_DETACHED: the new owner's */
+    void *detach_ud;
     int handles_open; /* tcp + timer, until their close callbacks ran */
     int error_status; /* set by a parser callback that rejects the request */
     char peer[64];
@@ -67,6 +71,7 @@ static uv_once_t settings_once = UV_ONCE_INIT;
 static void conn_parse(http_conn *c);
 static void conn_close(http_conn *c);
 static void conn_resume_reading(http_conn *c);
+static void on_handle_closed(uv_handle_t *h);
 static void send_error(http_conn *c, int status, const char *message);
 
 void http_server_config_defaults(http_server_config *cfg) {
@@ -265,6 +270,7 @@ static int on_headers_complete(http_parser *p) {
     const char *m = http_method_str((enum http_method)p->method);
     snprintf(r->method, sizeof r->method, "%s", m);
     r->is_head = p->method == HTTP_HEAD;
+    r->http_minor = (uint8_t)p->http_minor;
     r->keep_alive = http_should_keep_alive(p) != 0;
     bool has_length = (p->flags & F_CONTENTLENGTH) != 0;
     if (has_length && p->content_length > c->srv->cfg.max_body_bytes) {
@@ -346,6 +352,11 @@ static void notify_drain(http_conn *c) {
 static void on_write_done(uv_write_t *w, int status) {
     write_req *wr = (write_req *)w;
     http_conn *c = wr->conn;
+    if (c->state == CONN_DETACHED) {
+        /* An earlier response that went out after the takeover: nothing more to do here. */
+        free(wr);
+        return;
+    }
     if (status < 0) c->client_gone = true;
     if ((wr->close_after || status < 0) && !c->closing) conn_close(c);
     free(wr);
@@ -482,6 +493,7 @@ static void start_next_request(http_conn *c) {
 
 static void free_conn(http_conn *c) {
     http_server *srv = c->srv;
+    if (c->state == CONN_DETACHED && c->detach_hooks.release) c->detach_hooks.release(c->detach_ud);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -641,6 +653,46 @@ const char *http_request_header(const http_request *req, const char *name, size_
         p = eol ? eol + 1 : end;
     }
     return NULL;
+}
+
+uv_stream_t *http_request_detach(http_request *req, buf *leftover, const http_detach_hooks *hooks,
+                                 void *ud) {
+    http_conn *c = req->conn;
+    /* During shutdown the hooks would never be called for it: refuse. */
+    if (c->state != CONN_HANDLING || c->streaming || c->closing || c->client_gone ||
+        c->srv->shutting_down)
+        return NULL;
+    c->srv->busy--;
+    c->state = CONN_DETACHED;
+    uv_timer_stop(&c->timer);
+    if (c->reading) {
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        c->reading = false;
+    }
+    if (leftover && c->in.len) buf_append(leftover, c->in.data, c->in.len);
+    /* The connection may live for hours: keep none of the request's memory. */
+    buf_free(&c->in);
+    buf_free(&c->req.target);
+    buf_free(&c->req.headers);
+    buf_free(&c->req.host);
+    buf_free(&c->req.body);
+    if (hooks) c->detach_hooks = *hooks;
+    c->detach_ud = ud;
+    c->tcp.data = NULL;
+    return (uv_stream_t *)&c->tcp;
+}
+
+void http_detached_close(uv_stream_t *stream) {
+    http_conn *c = (http_conn *)((char *)stream - offsetof(http_conn, tcp));
+    if (c->closing) return;
+    c->closing = true;
+    /* on_handle_closed finds the connection through the handle's data. A handle already
+     * closed by someone else (uv_walk at the end of a loop) leaves the connection to
+     * http_server_free. */
+    stream->data = c;
+    if (!uv_is_closing((uv_handle_t *)&c->timer))
+        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)stream)) uv_close((uv_handle_t *)stream, on_handle_closed);
 }
 
 bool http_request_client_gone(const http_request *req) {
@@ -816,7 +868,13 @@ void http_server_shutdown(http_server *srv) {
     }
     for (http_conn *c = srv->conns, *next; c; c = next) {
         next = c->next;
-        if (c->state != CONN_HANDLING) conn_close(c);
+        if (c->state == CONN_DETACHED) {
+            /* The owner ends its protocol and closes the stream (freed in a close callback,
+             * never here, so `next` stays valid). */
+            if (!c->closing && c->detach_hooks.shutdown) c->detach_hooks.shutdown(c->detach_ud);
+        } else if (c->state != CONN_HANDLING) {
+            conn_close(c);
+        }
     }
 }
 

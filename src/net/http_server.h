@@ -36,6 +36,8 @@ typedef struct http_request {
     uint64_t start_ns; /* monotonic clock when its first byte arrived */
     char peer[64];     /* client address, "ip" */
     uint64_t owner;    /* free for the request's owner to use */
+    /* HTTP/1.<minor>: 0 or 1 */
+    uint8_t http_minor;
 } http_request;
 
 typedef struct http_server_config {
@@ -92,5 +94,38 @@ const char *http_request_header(const http_request *req, const char *name, size_
 bool http_request_client_gone(const http_request *req);
 
 const char *http_status_reason(int status);
+
+/* ---- taking a connection over (protocol upgrades such as WebSocket) ----------------------
+ *
+ * http_request_detach ends HTTP on req's connection and hands its stream to the caller, who
+ * then speaks another protocol on it (src/net/websocket.c). It is called instead of
+ * http_respond, while the caller owns req; req is released by it (do not use it afterwards).
+ * HTTP stops at once: nothing more is parsed, the connection's timers are stopped, and it no
+ * longer counts in http_server_busy (graceful shutdown does not wait for it). Bytes that
+ * arrived after the request head are appended to `leftover` (they belong to the new
+ * protocol). Output queued on the stream before (earlier responses) still goes out first.
+ *
+ * The stream is then the caller's to read and write (its `data` is free to use), but its
+ * memory stays the server's: end it with http_detached_close, never with uv_close. hooks
+ * (may be NULL, or have NULL members):
+ *   - shutdown(ud): http_server_shutdown was called; end the protocol soon and close the
+ *     stream (a WebSocket sends close 1001). The loop runs until the stream is closed.
+ *   - release(ud): the stream is closed and gone; free whatever refers to it. Called exactly
+ *     once: after http_detached_close, or from http_server_free when the loop was ended by
+ *     closing every handle (uv_walk) before the owner closed the stream.
+ *
+ * Returns NULL, and leaves the request with its owner (who must still answer it), when the
+ * connection cannot be taken over: the client is gone, a response was started, or the server
+ * is shutting down. */
+typedef struct http_detach_hooks {
+    void (*shutdown)(void *ud);
+    void (*release)(void *ud);
+} http_detach_hooks;
+
+uv_stream_t *http_request_detach(http_request *req, buf *leftover, const http_detach_hooks *hooks,
+                                 void *ud);
+/* Closes a detached stream (pending writes are cancelled); hooks.release follows once the
+ * handle is closed. Does nothing if the stream is already closing. */
+void http_detached_close(uv_stream_t *stream);
 
 #endif

@@ -13,29 +13,11 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "net/multipart.h"
+#include "observe/sourcemap.h"
+#include "platform/api_internal.h"
 #include "platform/control.h"
 #include "platform/route_pattern.h"
 #include "webapi/url.h"
-
-enum {
-    CODE_AUTH = 10000,
-    CODE_NOT_FOUND = 10007,
-    CODE_INTERNAL = 10013,
-    CODE_VALIDATION = 10021,
-    CODE_TOO_LARGE = 10032,
-    CODE_METHOD = 10405,
-};
-
-typedef struct api_call {
-    control *c;
-    http_request *req;
-    const char *method;
-    char *segments[16]; /* path after /client/v4, split on '/' */
-    size_t segment_count;
-    json_t *query; /* object of decoded query parameters */
-    store_actor actor;
-    char token_id[37];
-} api_call;
 
 /* ---- responses --------------------------------------------------------------------------- */
 
@@ -66,8 +48,7 @@ static void send_json(api_call *a, int status, json_t *body) {
     json_decref(body);
 }
 
-/* Takes the reference to result. */
-static void ok(api_call *a, json_t *result) {
+void api_ok(api_call *a, json_t *result) {
     strip_internal(result);
     json_t *body = json_pack("{s:b, s:[], s:[], s:o}", "success", 1, "errors", "messages", "result",
                              result ? result : json_null());
@@ -78,10 +59,7 @@ static void ok(api_call *a, json_t *result) {
     send_json(a, 200, body);
 }
 
-static void fail(api_call *a, int status, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void fail(api_call *a, int status, int code, const char *fmt, ...) {
+void api_fail(api_call *a, int status, int code, const char *fmt, ...) {
     char msg[2048];
     va_list ap;
     va_start(ap, fmt);
@@ -138,7 +116,7 @@ static void parse_target(api_call *a) {
     }
 }
 
-static const char *query(api_call *a, const char *key) {
+const char *api_query(api_call *a, const char *key) {
     return json_string_value(json_object_get(a->query, key));
 }
 
@@ -150,8 +128,8 @@ static bool authenticate(api_call *a) {
     size_t len;
     const char *h = http_request_header(a->req, "authorization", &len);
     if (!h || len < 8 || strncasecmp(h, "Bearer ", 7) != 0) {
-        fail(a, 401, CODE_AUTH,
-             "Authentication error: send an API token as Authorization: Bearer <token>");
+        api_fail(a, 401, CODE_AUTH,
+                 "Authentication error: send an API token as Authorization: Bearer <token>");
         return false;
     }
     char *token = xmemdup0(h + 7, len - 7);
@@ -159,7 +137,7 @@ static bool authenticate(api_call *a) {
     token_hash(token, hash);
     free(token);
     if (!store_token_find(a->c->store, hash, a->token_id)) {
-        fail(a, 403, CODE_AUTH, "Authentication error: the API token is not valid");
+        api_fail(a, 403, CODE_AUTH, "Authentication error: the API token is not valid");
         return false;
     }
     a->actor.token_id = a->token_id;
@@ -289,6 +267,40 @@ static bool check_metadata(json_t *meta, char *err, size_t errlen) {
             return false;
         }
     }
+    if ((v = json_object_get(meta, "observability"))) {
+        json_t *en = json_object_get(v, "enabled"),
+               *rate = json_object_get(v, "head_sampling_rate");
+        if (!json_is_object(v) || (en && !json_is_boolean(en))) {
+            snprintf(err, errlen,
+                     "metadata.observability: expected { \"enabled\": true|false, "
+                     "\"head_sampling_rate\": 0..1 }");
+            return false;
+        }
+        if (rate &&
+            (!json_is_number(rate) || json_number_value(rate) < 0 || json_number_value(rate) > 1)) {
+            snprintf(err, errlen,
+                     "metadata.observability.head_sampling_rate: expected a number from 0 to 1");
+            return false;
+        }
+    }
+    if ((v = json_object_get(meta, "tail_consumers"))) {
+        size_t i;
+        json_t *t;
+        if (!json_is_array(v)) {
+            snprintf(err, errlen,
+                     "metadata.tail_consumers: expected an array of { \"service\": "
+                     "\"<worker name>\" }");
+            return false;
+        }
+        json_array_foreach(v, i, t) {
+            const char *svc = json_string_value(json_object_get(t, "service"));
+            if (!svc || !valid_script_name(svc)) {
+                snprintf(err, errlen,
+                         "metadata.tail_consumers[%zu].service: expected the name of a Worker", i);
+                return false;
+            }
+        }
+    }
     if ((v = json_object_get(meta, "routes"))) {
         size_t i;
         json_t *r;
@@ -326,9 +338,9 @@ static bool is_source_map(const multipart_part *p) {
 static void upload(api_call *a, const char *script, bool deploy) {
     control *c = a->c;
     if (!valid_script_name(script)) {
-        fail(a, 400, CODE_VALIDATION,
-             "script name \"%s\": expected lowercase letters, digits, '-' and '_' (at most 63)",
-             script);
+        api_fail(a, 400, CODE_VALIDATION,
+                 "script name \"%s\": expected lowercase letters, digits, '-' and '_' (at most 63)",
+                 script);
         return;
     }
     size_t ct_len;
@@ -338,8 +350,8 @@ static void upload(api_call *a, const char *script, bool deploy) {
     char *boundary = ctype ? multipart_boundary(ctype, err, sizeof err) : NULL;
     free(ctype);
     if (!boundary) {
-        fail(a, 400, CODE_VALIDATION, "Content-Type: %s",
-             err[0] ? err : "expected multipart/form-data");
+        api_fail(a, 400, CODE_VALIDATION, "Content-Type: %s",
+                 err[0] ? err : "expected multipart/form-data");
         return;
     }
     multipart mp;
@@ -347,19 +359,19 @@ static void upload(api_call *a, const char *script, bool deploy) {
                               boundary, &mp, err, sizeof err);
     free(boundary);
     if (prc != 0) {
-        fail(a, 400, CODE_VALIDATION, "multipart body: %s", err);
+        api_fail(a, 400, CODE_VALIDATION, "multipart body: %s", err);
         return;
     }
     const multipart_part *meta_part = multipart_find(&mp, "metadata");
     json_error_t jerr;
     json_t *meta = meta_part ? json_loadb(meta_part->data, meta_part->len, 0, &jerr) : NULL;
     if (!meta_part) {
-        fail(a, 400, CODE_VALIDATION, "metadata: missing the \"metadata\" part");
+        api_fail(a, 400, CODE_VALIDATION, "metadata: missing the \"metadata\" part");
     } else if (!json_is_object(meta)) {
-        fail(a, 400, CODE_VALIDATION, "metadata: not a JSON object (%s at line %d, column %d)",
-             meta ? "an array or a value" : jerr.text, jerr.line, jerr.column);
+        api_fail(a, 400, CODE_VALIDATION, "metadata: not a JSON object (%s at line %d, column %d)",
+                 meta ? "an array or a value" : jerr.text, jerr.line, jerr.column);
     } else if (!check_metadata(meta, err, sizeof err)) {
-        fail(a, 400, CODE_VALIDATION, "%s", err);
+        api_fail(a, 400, CODE_VALIDATION, "%s", err);
     } else {
         goto valid;
     }
@@ -370,17 +382,23 @@ valid:;
     /* Modules and source maps from the other parts. */
     const char *main = json_string_value(json_object_get(meta, "main_module"));
     control_module *modules = xcalloc(mp.count + 1, sizeof *modules);
-    size_t n = 0;
+    control_module *maps = xcalloc(mp.count + 1, sizeof *maps);
+    size_t n = 0, map_count = 0;
+    sourcemap_set *source_maps = NULL;
     bool have_main = false, bad = false;
     for (size_t i = 0; i < mp.count && !bad; i++) {
         const multipart_part *p = &mp.parts[i];
-        if (strcmp(p->name, "metadata") == 0 || is_source_map(p)) continue;
+        if (strcmp(p->name, "metadata") == 0) continue;
+        if (is_source_map(p)) {
+            maps[map_count++] = (control_module){p->name, JS_MODULE_DATA, p->data, p->len};
+            continue;
+        }
         int kind = control_kind_for_content_type(p->content_type);
         if (kind < 0) {
-            fail(a, 400, CODE_VALIDATION,
-                 "module \"%s\": unsupported Content-Type \"%s\" (see the upload format in "
-                 "docs/api.md)",
-                 p->name, p->content_type ? p->content_type : "(none)");
+            api_fail(a, 400, CODE_VALIDATION,
+                     "module \"%s\": unsupported Content-Type \"%s\" (see the upload format in "
+                     "docs/api.md)",
+                     p->name, p->content_type ? p->content_type : "(none)");
             bad = true;
             break;
         }
@@ -388,7 +406,8 @@ valid:;
         modules[n++] = (control_module){p->name, (js_module_kind)kind, p->data, p->len};
     }
     if (!bad && !have_main) {
-        fail(a, 400, CODE_VALIDATION, "metadata.main_module: no module part is named \"%s\"", main);
+        api_fail(a, 400, CODE_VALIDATION, "metadata.main_module: no module part is named \"%s\"",
+                 main);
         bad = true;
     }
     /* Compile and run the top-level code once: what does not load is rejected here. */
@@ -401,6 +420,17 @@ valid:;
                         : no_array;
     json_t *annotations =
         json_object_get(meta, "annotations") ? json_object_get(meta, "annotations") : no_object;
+    /* Stored with the version, shown with its runtime settings, read by the data plane. */
+    json_t *observability = json_object_get(meta, "observability");
+    json_t *settings =
+        json_pack("{s:{s:b, s:f}, s:O}", "observability", "enabled",
+                  json_is_true(json_object_get(observability, "enabled")), "head_sampling_rate",
+                  json_is_number(json_object_get(observability, "head_sampling_rate"))
+                      ? json_number_value(json_object_get(observability, "head_sampling_rate"))
+                      : 1.0,
+                  "tail_consumers",
+                  json_object_get(meta, "tail_consumers") ? json_object_get(meta, "tail_consumers")
+                                                          : no_array);
     json_t *draft = NULL;
     worker_version *v = NULL;
     char *error = NULL;
@@ -422,11 +452,19 @@ valid:;
             v = NULL;
         }
         if (!v) {
-            fail(a, 400, CODE_VALIDATION, "%s", error ? error : "the upload could not be compiled");
+            api_fail(a, 400, CODE_VALIDATION, "%s",
+                     error ? error : "the upload could not be compiled");
             bad = true;
         }
         free(error);
         if (v) worker_version_unref(v); /* recompiled below with its real id */
+        error = NULL;
+        if (!bad &&
+            control_decode_source_maps(maps, map_count, modules, n, &source_maps, &error) != 0) {
+            api_fail(a, 400, CODE_VALIDATION, "%s", error);
+            bad = true;
+        }
+        free(error);
         json_decref(draft);
     }
     /* Blobs, then the version (and deployment) in one transaction. */
@@ -437,7 +475,7 @@ valid:;
         if (strcmp(p->name, "metadata") == 0) continue;
         char hash[65];
         if (store_blob_put(c->store, p->data, p->len, hash, err, sizeof err) != 0) {
-            fail(a, 500, CODE_INTERNAL, "storing module \"%s\": %s", p->name, err);
+            api_fail(a, 500, CODE_INTERNAL, "storing module \"%s\": %s", p->name, err);
             bad = true;
             break;
         }
@@ -471,35 +509,43 @@ valid:;
             .routes = json_object_get(meta, "routes"),
             .modules = stored_modules,
             .etag = etag,
+            .settings = settings,
         };
         char *deployment_id = NULL;
         json_t *version =
             store_create_version(c->store, &nv, &a->actor, deploy, &deployment_id, err, sizeof err);
         if (!version) {
-            fail(a, 500, CODE_INTERNAL, "%s", err);
+            api_fail(a, 500, CODE_INTERNAL, "%s", err);
         } else {
             /* Compile under its real id and put it live (previews now; traffic if deployed). */
             worker_version *live = control_compile(c, script, version, modules, n, &error);
             free(error);
-            if (live) control_add_version(c, live);
+            if (live) {
+                live->source_maps = source_maps;
+                source_maps = NULL;
+                control_add_version(c, live);
+            }
             control_publish(c);
             if (deploy) {
                 json_t *result = store_script(c->store, script);
                 json_object_set(result, "version_id", json_object_get(version, "id"));
                 json_object_set_new(result, "deployment_id", json_string(deployment_id));
                 json_decref(version);
-                ok(a, result);
+                api_ok(a, result);
             } else {
-                ok(a, version);
+                api_ok(a, version);
             }
         }
         free(deployment_id);
     }
     buf_free(&etag_input);
     json_decref(stored_modules);
+    json_decref(settings);
     json_decref(no_array);
     json_decref(no_object);
     free(modules);
+    free(maps);
+    if (source_maps) sourcemap_set_free(source_maps);
     json_decref(meta);
     multipart_free(&mp);
 }
@@ -513,8 +559,8 @@ static void create_deployment(api_call *a, const char *script) {
         json_loadb(a->req->body.data ? a->req->body.data : "", a->req->body.len, 0, &jerr);
     char err[512];
     if (!json_is_object(body)) {
-        fail(a, 400, CODE_VALIDATION, "body: expected a JSON object (%s)",
-             body ? "not an object" : jerr.text);
+        api_fail(a, 400, CODE_VALIDATION, "body: expected a JSON object (%s)",
+                 body ? "not an object" : jerr.text);
         json_decref(body);
         return;
     }
@@ -533,7 +579,7 @@ static void create_deployment(api_call *a, const char *script) {
     else if (message && (!json_is_string(message) || strlen(json_string_value(message)) > 1000))
         problem = "annotations[\"workers/message\"]: expected a string of at most 1000 characters";
     if (problem) {
-        fail(a, 400, CODE_VALIDATION, "%s", problem);
+        api_fail(a, 400, CODE_VALIDATION, "%s", problem);
         json_decref(body);
         return;
     }
@@ -565,7 +611,7 @@ static void create_deployment(api_call *a, const char *script) {
             }
         }
         if (err[0]) {
-            fail(a, 400, CODE_VALIDATION, "%s", err);
+            api_fail(a, 400, CODE_VALIDATION, "%s", err);
             json_decref(clean);
             json_decref(body);
             return;
@@ -574,7 +620,7 @@ static void create_deployment(api_call *a, const char *script) {
         json_array_append_new(clean, json_pack("{s:s, s:O}", "version_id", id, "percentage", pct));
     }
     if (fabs(total - 100.0) > 1e-9) {
-        fail(a, 400, CODE_VALIDATION, "versions: the percentages add up to %g, not 100", total);
+        api_fail(a, 400, CODE_VALIDATION, "versions: the percentages add up to %g, not 100", total);
         json_decref(clean);
         json_decref(body);
         return;
@@ -586,24 +632,37 @@ static void create_deployment(api_call *a, const char *script) {
     json_decref(clean);
     json_decref(body);
     if (!dep) {
-        fail(a, 500, CODE_INTERNAL, "%s", err);
+        api_fail(a, 500, CODE_INTERNAL, "%s", err);
         return;
     }
     control_publish(c); /* live on every thread before the answer */
-    ok(a, dep);
+    api_ok(a, dep);
 }
 
 /* ---- analytics ----------------------------------------------------------------------------- */
 
-static bool parse_time(const char *s, uint64_t *ms) {
+bool api_parse_time(const char *s, uint64_t *ms) {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
     const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!rest) return false;
     double frac = 0;
     if (*rest == '.') frac = strtod(rest, (char **)&rest);
-    if (*rest != 'Z' && *rest != '\0') return false;
-    *ms = (uint64_t)timegm(&tm) * 1000u + (uint64_t)(frac * 1000);
+    int64_t offset_min = 0;
+    if (*rest == '+' || *rest == '-') {
+        int h, m;
+        if (strlen(rest) != 6 || sscanf(rest + 1, "%2d:%2d", &h, &m) != 2 || rest[3] != ':' ||
+            h > 23 || m > 59)
+            return false;
+        offset_min = (rest[0] == '-' ? -1 : 1) * (h * 60 + m);
+        rest += 6;
+    } else if (*rest == 'Z' || *rest == 'z') {
+        rest++;
+    }
+    if (*rest != '\0') return false;
+    int64_t t = (int64_t)timegm(&tm) - offset_min * 60;
+    if (t < 0) return false;
+    *ms = (uint64_t)t * 1000u + (uint64_t)(frac * 1000);
     return true;
 }
 
@@ -612,18 +671,20 @@ static void analytics(api_call *a, const char *script) {
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t until = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
     uint64_t since = until - 3600u * 1000u;
-    const char *s = query(a, "since"), *u = query(a, "until");
-    if ((s && !parse_time(s, &since)) || (u && !parse_time(u, &until))) {
-        fail(a, 400, CODE_VALIDATION, "%s: expected an RFC 3339 time such as 2026-11-22T12:00:00Z",
-             s && !parse_time(s, &since) ? "since" : "until");
+    const char *s = api_query(a, "since"), *u = api_query(a, "until");
+    if ((s && !api_parse_time(s, &since)) || (u && !api_parse_time(u, &until))) {
+        api_fail(a, 400, CODE_VALIDATION,
+                 "%s: expected an RFC 3339 time such as 2026-11-22T12:00:00Z",
+                 s && !api_parse_time(s, &since) ? "since" : "until");
         return;
     }
     buf out = {0};
-    metrics_analytics_json(a->c->cfg.metrics, script, query(a, "version_id"), since, until, &out);
+    metrics_analytics_json(a->c->cfg.metrics, script, api_query(a, "version_id"), since, until,
+                           &out);
     json_error_t jerr;
     json_t *result = json_loadb(out.data ? out.data : "{}", out.len, 0, &jerr);
     buf_free(&out);
-    ok(a, result ? result : json_object());
+    api_ok(a, result ? result : json_object());
 }
 
 /* ---- routing ----------------------------------------------------------------------------- */
@@ -633,7 +694,7 @@ static bool method_is(api_call *a, const char *m) {
 }
 
 static void not_allowed(api_call *a) {
-    fail(a, 405, CODE_METHOD, "%s is not allowed on this path", a->method);
+    api_fail(a, 405, CODE_METHOD, "%s is not allowed on this path", a->method);
 }
 
 static void script_routes(api_call *a, const char *script, size_t rest) {
@@ -646,21 +707,22 @@ static void script_routes(api_call *a, const char *script, size_t rest) {
             json_t *existing = store_script(c->store, script);
             char err[256];
             if (!existing) {
-                fail(a, 404, CODE_NOT_FOUND, "no script named %s", script);
+                api_fail(a, 404, CODE_NOT_FOUND, "no script named %s", script);
             } else if (store_delete_script(c->store, script, &a->actor, err, sizeof err) != 0) {
-                fail(a, 500, CODE_INTERNAL, "%s", err);
+                api_fail(a, 500, CODE_INTERNAL, "%s", err);
             } else {
                 control_forget_script(c, script);
+                control_tails_end_script(c, script);
                 control_publish(c);
-                ok(a, json_null());
+                api_ok(a, json_null());
             }
             json_decref(existing);
         } else if (method_is(a, "GET")) {
             json_t *s = store_script(c->store, script);
             if (s)
-                ok(a, s);
+                api_ok(a, s);
             else
-                fail(a, 404, CODE_NOT_FOUND, "no script named %s", script);
+                api_fail(a, 404, CODE_NOT_FOUND, "no script named %s", script);
         } else {
             not_allowed(a);
         }
@@ -677,28 +739,29 @@ static void script_routes(api_call *a, const char *script, size_t rest) {
         return;
     }
     if (!exists) {
-        fail(a, 404, CODE_NOT_FOUND, "no script named %s", script);
+        api_fail(a, 404, CODE_NOT_FOUND, "no script named %s", script);
         return;
     }
     if (strcmp(what, "versions") == 0) {
         if (rest + 1 == a->segment_count) {
             if (method_is(a, "GET"))
-                ok(a, json_pack("{s:o}", "items", store_versions(c->store, script)));
+                api_ok(a, json_pack("{s:o}", "items", store_versions(c->store, script)));
             else
                 not_allowed(a);
         } else if (rest + 2 == a->segment_count && method_is(a, "GET")) {
             json_t *v = store_version(c->store, script, a->segments[rest + 1]);
             if (v)
-                ok(a, v);
+                api_ok(a, v);
             else
-                fail(a, 404, CODE_NOT_FOUND, "%s has no version %s", script, a->segments[rest + 1]);
+                api_fail(a, 404, CODE_NOT_FOUND, "%s has no version %s", script,
+                         a->segments[rest + 1]);
         } else {
-            fail(a, 404, CODE_NOT_FOUND, "no such path");
+            api_fail(a, 404, CODE_NOT_FOUND, "no such path");
         }
     } else if (strcmp(what, "deployments") == 0) {
         if (rest + 1 == a->segment_count) {
             if (method_is(a, "GET"))
-                ok(a, json_pack("{s:o}", "deployments", store_deployments(c->store, script)));
+                api_ok(a, json_pack("{s:o}", "deployments", store_deployments(c->store, script)));
             else if (method_is(a, "POST"))
                 create_deployment(a, script);
             else
@@ -706,20 +769,24 @@ static void script_routes(api_call *a, const char *script, size_t rest) {
         } else if (rest + 2 == a->segment_count && method_is(a, "GET")) {
             json_t *d = store_deployment(c->store, script, a->segments[rest + 1]);
             if (d)
-                ok(a, d);
+                api_ok(a, d);
             else
-                fail(a, 404, CODE_NOT_FOUND, "%s has no deployment %s", script,
-                     a->segments[rest + 1]);
+                api_fail(a, 404, CODE_NOT_FOUND, "%s has no deployment %s", script,
+                         a->segments[rest + 1]);
         } else {
-            fail(a, 404, CODE_NOT_FOUND, "no such path");
+            api_fail(a, 404, CODE_NOT_FOUND, "no such path");
         }
+    } else if (strcmp(what, "logs") == 0 && rest + 1 == a->segment_count) {
+        api_logs(a, script);
+    } else if (strcmp(what, "tails") == 0) {
+        api_tails(a, script, rest + 1);
     } else if (strcmp(what, "analytics") == 0 && rest + 1 == a->segment_count) {
         if (method_is(a, "GET"))
             analytics(a, script);
         else
             not_allowed(a);
     } else {
-        fail(a, 404, CODE_NOT_FOUND, "no such path");
+        api_fail(a, 404, CODE_NOT_FOUND, "no such path");
     }
 }
 
@@ -727,33 +794,33 @@ static void route(api_call *a) {
     control *c = a->c;
     if (seg_is(a, 0, "user") && seg_is(a, 1, "tokens") && seg_is(a, 2, "verify") &&
         a->segment_count == 3) {
-        ok(a, json_pack("{s:s, s:s}", "id", a->token_id, "status", "active"));
+        api_ok(a, json_pack("{s:s, s:s}", "id", a->token_id, "status", "active"));
         return;
     }
     if (!seg_is(a, 0, "accounts")) {
-        fail(a, 404, CODE_NOT_FOUND, "no such path");
+        api_fail(a, 404, CODE_NOT_FOUND, "no such path");
         return;
     }
     if (a->segment_count == 1) {
-        ok(a, json_pack("[{s:s, s:s}]", "id", store_account_id(c->store), "name", "hearth"));
+        api_ok(a, json_pack("[{s:s, s:s}]", "id", store_account_id(c->store), "name", "hearth"));
         return;
     }
     if (strcmp(a->segments[1], store_account_id(c->store)) != 0) {
-        fail(a, 404, CODE_NOT_FOUND, "no account %s", a->segments[1]);
+        api_fail(a, 404, CODE_NOT_FOUND, "no account %s", a->segments[1]);
         return;
     }
     if (seg_is(a, 2, "audit_logs") && a->segment_count == 3) {
-        const char *limit = query(a, "limit");
-        ok(a, store_audit(c->store, query(a, "script"), limit ? atoi(limit) : 100));
+        const char *limit = api_query(a, "limit");
+        api_ok(a, store_audit(c->store, api_query(a, "script"), limit ? atoi(limit) : 100));
         return;
     }
     if (!seg_is(a, 2, "workers") || !seg_is(a, 3, "scripts")) {
-        fail(a, 404, CODE_NOT_FOUND, "no such path");
+        api_fail(a, 404, CODE_NOT_FOUND, "no such path");
         return;
     }
     if (a->segment_count == 4) {
         if (method_is(a, "GET"))
-            ok(a, store_scripts(c->store));
+            api_ok(a, store_scripts(c->store));
         else
             not_allowed(a);
         return;

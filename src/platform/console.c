@@ -16,6 +16,9 @@ static void op_log(js_call *c) {
     const char *text = js_arg_string(c, 1, &len);
     bool to_stderr = !strcmp(level, "warn") || !strcmp(level, "error");
     shard_log(sh, to_stderr, "%.*s\n", (int)len, text);
+    /* Tells console.js to send the values too: someone watches this invocation. */
+    invocation *inv = invocation_lookup(sh, js_call_async_id(c));
+    js_ret_bool(c, inv && inv->trace);
 }
 
 static const js_op console_ops[] = {

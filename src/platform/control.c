@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/path.h"
 #include "net/listen.h"
+#include "observe/sourcemap.h"
 #include "platform/snapshot.h"
 
 /* ---- module kinds ------------------------------------------------------------------------ */
@@ -142,9 +143,64 @@ worker_version *control_compile(control *c, const char *script, json_t *version,
     v->number = (int64_t)json_integer_value(json_object_get(version, "number"));
     json_t *tag = json_object_get(json_object_get(version, "annotations"), "workers/tag");
     v->tag = json_is_string(tag) ? xstrdup(json_string_value(tag)) : NULL;
+    json_t *message = json_object_get(json_object_get(version, "annotations"), "workers/message");
+    v->message = json_is_string(message) ? xstrdup(json_string_value(message)) : NULL;
+    json_t *runtime = json_object_get(json_object_get(version, "resources"), "script_runtime");
+    json_t *obs = json_object_get(runtime, "observability");
+    v->store_logs = json_is_true(json_object_get(obs, "enabled"));
+    json_t *rate = json_object_get(obs, "head_sampling_rate");
+    v->head_sampling_rate = json_is_number(rate) ? json_number_value(rate) : 1.0;
+    json_t *consumers = json_object_get(runtime, "tail_consumers");
+    size_t nc = json_array_size(consumers);
+    char **names = xcalloc(nc ? nc : 1, sizeof *names);
+    size_t k = 0;
+    for (size_t i = 0; i < nc; i++) {
+        const char *svc =
+            json_string_value(json_object_get(json_array_get(consumers, i), "service"));
+        if (svc) names[k++] = (char *)svc;
+    }
+    worker_version_set_tail_consumers(v, names, k);
+    free(names);
     v->created_on = xstrdup(
         json_string_value(json_object_get(json_object_get(version, "metadata"), "created_on")));
     return v;
+}
+
+int control_decode_source_maps(const control_module *maps, size_t map_count,
+                               const control_module *modules, size_t module_count,
+                               sourcemap_set **out, char **error) {
+    *out = NULL;
+    for (size_t i = 0; i < map_count; i++) {
+        const char *name = maps[i].name;
+        size_t len = strlen(name);
+        size_t k = 0;
+        while (k < module_count && !(len == strlen(modules[k].name) + 4 &&
+                                     strncmp(name, modules[k].name, len - 4) == 0 &&
+                                     strcmp(name + len - 4, ".map") == 0))
+            k++;
+        char err[512];
+        if (k == module_count) {
+            snprintf(err, sizeof err,
+                     "source map \"%s\": no module \"%.*s\" in the upload (a map is named after "
+                     "its module plus \".map\")",
+                     name, len > 4 ? (int)(len - 4) : (int)len, name);
+            *error = xstrdup(err);
+        } else {
+            sourcemap *m = sourcemap_parse(maps[i].data, maps[i].len, name, err, sizeof err);
+            if (m) {
+                if (!*out) *out = sourcemap_set_new();
+                sourcemap_set_add(*out, modules[k].name, m);
+                continue;
+            }
+            buf msg = {0};
+            buf_printf(&msg, "source map \"%s\": %s", name, err);
+            *error = buf_detach(&msg, NULL);
+        }
+        if (*out) sourcemap_set_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int control_trial_run(control *c, worker_version *v, char **error) {
@@ -191,13 +247,21 @@ static worker_version *load_version(control *c, const char *script, json_t *vers
     json_t *mods = json_object_get(version, "_modules");
     size_t n = json_array_size(mods);
     control_module *modules = xcalloc(n ? n : 1, sizeof *modules);
+    control_module *maps = xcalloc(n ? n : 1, sizeof *maps);
     char **data = xcalloc(n ? n : 1, sizeof *data);
     bool ok = true;
-    size_t count = 0;
+    size_t count = 0, map_count = 0;
     for (size_t i = 0; i < n && ok; i++) {
         json_t *m = json_array_get(mods, i);
         const char *type = json_string_value(json_object_get(m, "content_type"));
-        if (type && strcmp(type, "application/source-map") == 0) continue; /* not a module */
+        if (type && strcmp(type, "application/source-map") == 0) {
+            size_t len = 0;
+            data[i] = store_blob_get(c->store, json_string_value(json_object_get(m, "blob")), &len);
+            if (data[i])
+                maps[map_count++] = (control_module){json_string_value(json_object_get(m, "name")),
+                                                     JS_MODULE_DATA, data[i], len};
+            continue;
+        }
         size_t len = 0;
         data[i] = store_blob_get(c->store, json_string_value(json_object_get(m, "blob")), &len);
         int kind =
@@ -209,6 +273,12 @@ static worker_version *load_version(control *c, const char *script, json_t *vers
     worker_version *v = NULL;
     char *error = NULL;
     if (ok) v = control_compile(c, script, version, modules, count, &error);
+    /* Maps were checked at upload; one that no longer decodes only loses its mapping. */
+    sourcemap_set *set = NULL;
+    char *map_error = NULL;
+    if (v && control_decode_source_maps(maps, map_count, modules, count, &set, &map_error) == 0)
+        v->source_maps = set;
+    free(map_error);
     if (!v)
         fprintf(stderr, "[hearth] version %s of %s could not be loaded: %s\n",
                 json_string_value(json_object_get(version, "id")), script,
@@ -217,6 +287,7 @@ static worker_version *load_version(control *c, const char *script, json_t *vers
     for (size_t i = 0; i < n; i++) free(data[i]);
     free(data);
     free(modules);
+    free(maps);
     return v;
 }
 
@@ -239,6 +310,7 @@ static void load_all(control *c) {
 }
 
 void control_publish(control *c) {
+    if (c->stopping) return;
     snapshot *snap = snapshot_new(c->cfg.domain);
     json_t *scripts = store_scripts(c->store);
     /* Entries first (routes and the default point into the array, which must not move). */
@@ -275,6 +347,7 @@ void control_publish(control *c) {
                 fprintf(stderr, "[hearth] %s\n", err);
         }
     }
+    control_tails_publish(c, snap);
     if (c->cfg.default_worker) {
         script_entry *se =
             snapshot_find_script(snap, c->cfg.default_worker, strlen(c->cfg.default_worker));
@@ -342,6 +415,7 @@ static void close_walk(uv_handle_t *h, void *arg) {
 
 static void on_stop(uv_async_t *a) {
     control *c = a->data;
+    c->stopping = true;
     http_server_shutdown(c->http);
     uv_walk(&c->loop, close_walk, NULL);
 }
@@ -362,6 +436,7 @@ static void control_thread(void *arg) {
         return;
     }
     load_all(c);
+    control_tails_init(c);
     control_publish(c);
     http_server_config hc;
     http_server_config_defaults(&hc);
@@ -371,6 +446,7 @@ static void control_thread(void *arg) {
     uv_sem_post(&st->ready);
     uv_run(&c->loop, UV_RUN_DEFAULT);
     http_server_free(c->http);
+    control_tails_free(c);
     for (size_t i = 0; i < c->version_count; i++) worker_version_unref(c->versions[i]);
     free(c->versions);
     js_shard_free(c->compiler);

@@ -39,6 +39,15 @@ void control_stop(control *c);
 
 /* ---- for the API handlers (control thread only) ------------------------------------------- */
 
+/* A live tail session and the WebSocket of its client (control_tails.c). */
+typedef struct control_tail {
+    struct tail_session *session;
+    struct ws_conn *ws; /* NULL until the client connects */
+    bool active;        /* the client sent its filters: events flow */
+    struct control *c;
+    uint64_t created_ms;
+} control_tail;
+
 struct control {
     control_config cfg;
     store *store;
@@ -50,6 +59,11 @@ struct control {
     int admin_fd;
     worker_version **versions; /* every stored version, compiled */
     size_t version_count;
+    control_tail **tails; /* live tail sessions */
+    size_t tail_count;
+    uv_async_t tail_async; /* a session has messages queued */
+    uv_timer_t tail_timer; /* notices, expiry */
+    bool stopping;         /* shutting down: nothing is published any more */
 };
 
 /* A module of an upload or a stored version. */
@@ -65,12 +79,36 @@ typedef struct control_module {
  * Returns NULL with err (file:line:col) on failure. */
 worker_version *control_compile(control *c, const char *script, json_t *version,
                                 const control_module *modules, size_t count, char **error);
+/* Decodes the source maps of an upload: each map part is named after its module plus ".map"
+ * ("src/index.js.map" for "src/index.js"). *out is NULL when there are none. 0, or -1 with
+ * *error naming the map and what is wrong with it. */
+struct sourcemap_set;
+int control_decode_source_maps(const control_module *maps, size_t map_count,
+                               const control_module *modules, size_t module_count,
+                               struct sourcemap_set **out, char **error);
 /* Runs a version's top-level code once in a throwaway realm. 0, or -1 with *error. */
 int control_trial_run(control *c, worker_version *v, char **error);
 /* Keeps v (compiled) under its id; takes the reference. */
 void control_add_version(control *c, worker_version *v);
 /* Forgets every version of a script. */
 void control_forget_script(control *c, const char *script);
+
+/* Tail sessions (control_tails.c). Sessions last TAIL_SESSION_TTL_MS from their creation. */
+#define TAIL_SESSION_TTL_MS (6u * 3600 * 1000)
+void control_tails_init(control *c);
+/* Frees what is left of the sessions once the control loop has stopped. */
+void control_tails_free(control *c);
+control_tail *control_tail_create(control *c, const char *script);
+control_tail *control_tail_find(control *c, const char *script, const char *id);
+/* Closes the client's WebSocket (if any) with `code`/`reason` and forgets the session. */
+void control_tail_end(control *c, control_tail *t, int code, const char *reason);
+/* Ends every session of a script (deleted). */
+void control_tails_end_script(control *c, const char *script);
+/* Takes over req as the session's WebSocket (the API already checked it). */
+void control_tail_connect(control *c, control_tail *t, http_request *req);
+/* Adds the live sessions to a snapshot being built. */
+struct snapshot;
+void control_tails_publish(control *c, struct snapshot *snap);
 /* Rebuilds the routing snapshot from the store and publishes it; returns once every shard
  * serves from it. */
 void control_publish(control *c);

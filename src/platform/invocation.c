@@ -10,6 +10,7 @@
 #include "platform/server.h"
 #include "platform/timers.h"
 #include "observe/metrics.h"
+#include "platform/tracing.h"
 #include "webapi/url.h"
 
 /* Invocation ids: slot in the low 20 bits, a generation above, so an id that outlived its
@@ -34,10 +35,11 @@ static invocation *invocation_new(shard *sh, http_request *req, realm_entry *e) 
     inv->sh = sh;
     inv->req = req;
     inv->entry = e;
-    inv->start_ns = req->start_ns;
+    inv->start_ns = req ? req->start_ns : uv_hrtime();
     inv->outcome = "ok";
-    snprintf(inv->method, sizeof inv->method, "%s", req->method);
-    inv->path = xmemdup0(req->target.data ? req->target.data : "/", req->target.len);
+    snprintf(inv->method, sizeof inv->method, "%s", req ? req->method : "TAIL");
+    inv->path =
+        req ? xmemdup0(req->target.data ? req->target.data : "/", req->target.len) : xstrdup("");
     e->inflight++;
     sh->invocations[slot] = inv;
     return inv;
@@ -53,7 +55,7 @@ invocation *invocation_lookup(shard *sh, uint64_t id) {
 
 static void access_log(invocation *inv) {
     hearth_server *srv = inv->sh->server;
-    if (!srv->cfg.access_log) return;
+    if (!srv->cfg.access_log || inv->is_tail) return;
     double ms = (double)(uv_hrtime() - inv->start_ns) / 1e6;
     shard_log(inv->sh, false, "[hearth] %s %s %d %s (%.1fms)\n", inv->method, inv->path,
               inv->status, http_status_reason(inv->status), ms);
@@ -71,6 +73,7 @@ static void record_metrics(invocation *inv) {
 
 static void invocation_free(invocation *inv) {
     shard *sh = inv->sh;
+    tracing_end(inv);
     record_metrics(inv);
     if (inv->streaming) {
         http_respond_abort(inv->req);
@@ -244,7 +247,8 @@ static uint64_t shard_random(shard *sh) {
 
 /* The worker version that serves req: by host, route or default, then within the active
  * deployment by override header, version key, or at random. */
-static worker_version *route_request(shard *sh, http_request *req) {
+static worker_version *route_request(shard *sh, http_request *req, script_entry **se) {
+    *se = NULL;
     if (!sh->snap) return NULL;
     const char *host = req->host.data ? req->host.data : "";
     size_t host_len = host_without_port(host, req->host.len);
@@ -259,6 +263,7 @@ static worker_version *route_request(shard *sh, http_request *req) {
     }
     route_result rr;
     if (!snapshot_route(sh->snap, host, host_len, path, path_len, &rr)) return NULL;
+    *se = rr.script;
     if (rr.preview) return rr.preview;
     const char *overrides = NULL, *key = NULL;
     size_t overrides_len = 0, key_len = 0;
@@ -274,7 +279,8 @@ static worker_version *route_request(shard *sh, http_request *req) {
 
 void invocation_handle_request(void *shard_ptr, http_request *req) {
     shard *sh = shard_ptr;
-    worker_version *v = route_request(sh, req);
+    script_entry *se;
+    worker_version *v = route_request(sh, req, &se);
     if (!v) {
         static const char msg[] = "No Worker is deployed at this address.\n";
         http_respond(req, 404, NULL, "content-type: text/plain; charset=utf-8\r\n", 41, msg,
@@ -330,6 +336,7 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
     buf_puts(&url, href);
     free(href);
     url_free(&parsed);
+    tracing_begin_fetch(inv, se, url.data, url.len);
     js_args a = {0};
     js_args_number(&a, (double)inv->id);
     js_args_latin1(&a, req->method, strlen(req->method));
@@ -352,6 +359,33 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
         inv->js_done = true;
     }
     /* JS_RESULT_TERMINATED already failed the realm's invocations (invocation_fail_entry). */
+    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+}
+
+void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, size_t len) {
+    js_error err;
+    realm_entry *e = shard_realm_for(sh, v, &err);
+    if (!e) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        shard_log(sh, true, "[hearth] Tail Worker %s failed to start:\n%s\n", v->worker_name, text);
+        free(text);
+        return;
+    }
+    invocation *inv = invocation_new(sh, NULL, e);
+    inv->is_tail = true;
+    inv->responded = true; /* there is nothing to respond to */
+    js_args a = {0};
+    js_args_number(&a, (double)inv->id);
+    js_args_string(&a, events_json, len);
+    const char *reason = NULL;
+    if (shard_dispatch(sh, e, inv, "tail", &a, &err, &reason) == JS_RESULT_EXCEPTION) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        shard_log(sh, true, "[hearth] Tail Worker %s: %s\n", v->worker_name, text);
+        free(text);
+        inv->js_done = true;
+    }
     if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
 }
 
@@ -480,24 +514,29 @@ static void op_respond_abort(js_call *c) {
     access_log(inv);
 }
 
-/* reportException(rid, text, logOnly) — the handler threw or its promise rejected (the request
- * fails, if it has no response yet); with logOnly, an error that does not fail the request
- * (a rejected waitUntil promise). */
+/* reportException(rid, text, logOnly, name, message, stack, prefix, suffix) — the handler
+ * threw or its promise rejected (the request fails, if it has no response yet); with logOnly,
+ * an error that does not fail the request (a rejected waitUntil promise, ...). `text` is what
+ * to print; the parts go to the trace event, and replace `text` when source maps apply. */
 static void op_report_exception(js_call *c) {
     invocation *inv = op_invocation(c, 0);
     if (!inv) return;
-    const char *text = js_arg_string(c, 1, NULL);
+    char *text = tracing_exception(inv, js_arg_string(c, 1, NULL), js_arg_string(c, 3, NULL),
+                                   js_arg_string(c, 4, NULL), js_arg_string(c, 5, NULL),
+                                   js_arg_string(c, 6, NULL), js_arg_string(c, 7, NULL));
     bool log_only = js_arg_bool(c, 2);
-    if (log_only) {
+    if (inv->is_tail) {
+        shard_log(inv->sh, true, "[hearth] Tail Worker %s: %s\n", inv->entry->version->worker_name,
+                  text);
+    } else if (log_only) {
         shard_log(inv->sh, true, "[hearth] %s %s: %s\n", inv->method, inv->path, text);
-        return;
-    }
-    if (inv->responded) {
+    } else if (inv->responded) {
         shard_log(inv->sh, true, "[hearth] Uncaught exception in %s %s after its response:\n%s\n",
                   inv->method, inv->path, text);
-        return;
+    } else {
+        fail_uncaught(inv, text);
     }
-    fail_uncaught(inv, text);
+    free(text);
 }
 
 /* pendingBegin() → the current invocation's id, kept open (not "hung") until pendingEnd(id):

@@ -22,18 +22,24 @@ struct invocation {
     uint64_t start_ns;
     uint64_t cpu_ns; /* CPU time used by its JavaScript so far */
     char method[24];
-    char *path;          /* for the access log */
-    int status;          /* response status, once responded */
-    int pending;         /* outstanding async work that can resume it (timers, ...) */
-    bool responded;      /* the head (or the whole response) was sent */
-    bool streaming;      /* a streamed body is still being written */
-    bool drain_wait;     /* the runtime waits for queued output to drain */
-    bool js_done;        /* the runtime said: response settled and waitUntil drained */
-    const char *outcome; /* "ok", "exception", "exceededCpu", "exceededMemory", "canceled" */
+    char *path;                 /* for the access log */
+    int status;                 /* response status, once responded */
+    int pending;                /* outstanding async work that can resume it (timers, ...) */
+    bool responded;             /* the head (or the whole response) was sent */
+    bool streaming;             /* a streamed body is still being written */
+    bool drain_wait;            /* the runtime waits for queued output to drain */
+    bool js_done;               /* the runtime said: response settled and waitUntil drained */
+    const char *outcome;        /* "ok", "exception", "exceededCpu", "exceededMemory", "canceled" */
+    struct trace_record *trace; /* its trace event so far, when someone watches (tracing.c) */
+    bool store_log;             /* the event goes to the logs store */
+    bool is_tail;               /* a Tail Worker's tail(): no request, no response */
 };
 
 /* Handles an HTTP request arriving at the shard's server. */
 void invocation_handle_request(void *shard_ptr, http_request *req);
+
+/* Runs Tail Worker version v's tail() with a JSON array of trace events. */
+void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, size_t len);
 
 invocation *invocation_lookup(shard *sh, uint64_t id);
 

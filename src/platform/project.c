@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "observe/sourcemap.h"
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/path.h"
@@ -122,6 +123,78 @@ static char *worker_facts_json(const worker_config *cfg, const char *version_id)
     return text;
 }
 
+/* The source map of a module: "<name>.map" next to it, or the file its last
+ * "//# sourceMappingURL=" comment names (relative to the module; data: URLs are inline). */
+static char *find_source_map(const char *dir, const char *name, const char *src, size_t len,
+                             size_t *map_len, char **map_path) {
+    const char *marker = "//# sourceMappingURL=";
+    const char *found = NULL;
+    for (const char *p = src; p && p < src + len;) {
+        const char *hit = memmem(p, (size_t)(src + len - p), marker, strlen(marker));
+        if (!hit) break;
+        found = hit;
+        p = hit + 1;
+    }
+    buf path = {0};
+    if (found) {
+        const char *url = found + strlen(marker);
+        const char *end = url;
+        while (end < src + len && *end != '\n' && *end != '\r' && *end != ' ') end++;
+        if (end - url > 5 && strncmp(url, "data:", 5) == 0) return NULL; /* inline: not a file */
+        const char *slash = strrchr(name, '/');
+        if (slash) buf_append(&path, name, (size_t)(slash - name) + 1);
+        buf_append(&path, url, (size_t)(end - url));
+    } else {
+        buf_printf(&path, "%s.map", name);
+    }
+    char *full = fs_join(dir, path.data);
+    char *map = fs_is_file(full) ? fs_read_file(full, map_len, NULL, 0) : NULL;
+    if (map_path) *map_path = map ? buf_detach(&path, NULL) : NULL;
+    buf_free(&path);
+    free(full);
+    return map;
+}
+
+/* Source maps for stack traces in dev: each JavaScript module's map, found as for uploads.
+ * A map that does not decode is reported as a warning; the Worker runs without it. */
+static sourcemap_set *dev_source_maps(const char *dir, js_program *program,
+                                      project_build_result *res) {
+    sourcemap_set *set = NULL;
+    for (size_t i = 0; i < js_program_module_count(program); i++) {
+        if (js_program_module_kind(program, i) != JS_MODULE_ESM) continue;
+        const char *name = js_program_module_name(program, i);
+        size_t len, map_len;
+        const char *data = js_program_module_data(program, i, &len);
+        char *map_path = NULL;
+        char *map = find_source_map(dir, name, data, len, &map_len, &map_path);
+        if (!map) {
+            char *next_to = fs_join(dir, name);
+            char *guess = xmalloc(strlen(next_to) + 5);
+            sprintf(guess, "%s.map", next_to);
+            watch(res, guess); /* so that a map appearing later reloads */
+            free(guess);
+            free(next_to);
+            continue;
+        }
+        char *full = fs_join(dir, map_path);
+        watch(res, full);
+        free(full);
+        char err[512];
+        sourcemap *m = sourcemap_parse(map, map_len, map_path, err, sizeof err);
+        if (m) {
+            if (!set) set = sourcemap_set_new();
+            sourcemap_set_add(set, name, m);
+        } else {
+            buf_printf(&res->diag.text, "%s/%s: warning: source map not used: %s\n", dir, map_path,
+                       err);
+            res->diag.warnings++;
+        }
+        free(map);
+        free(map_path);
+    }
+    return set;
+}
+
 int project_build(js_shard *compiler, const char *dir, const char *version_id,
                   project_build_result *res) {
     memset(res, 0, sizeof *res);
@@ -152,6 +225,8 @@ int project_build(js_shard *compiler, const char *dir, const char *version_id,
     char *bindings = xstrdup(cfg.bindings_json);
     char *facts = worker_facts_json(&cfg, version_id);
     res->version = worker_version_new(cfg.name, version_id, program, bindings, facts, &limits);
+    worker_version_set_tail_consumers(res->version, cfg.tail_consumers, cfg.tail_consumer_count);
+    res->version->source_maps = dev_source_maps(dir, program, res);
     /* Run the top-level code once now, so a Worker that throws while loading is reported at
      * startup (or on reload) instead of on its first request. */
     js_realm_config rc_cfg = {bindings, facts, NULL};
@@ -177,37 +252,6 @@ void project_build_result_free(project_build_result *res) {
     free(res->watched);
     if (res->version) worker_version_unref(res->version);
     memset(res, 0, sizeof *res);
-}
-
-/* The source map of a module: "<name>.map" next to it, or the file its last
- * "//# sourceMappingURL=" comment names (relative to the module; data: URLs are inline). */
-static char *find_source_map(const char *dir, const char *name, const char *src, size_t len,
-                             size_t *map_len) {
-    const char *marker = "//# sourceMappingURL=";
-    const char *found = NULL;
-    for (const char *p = src; p && p < src + len;) {
-        const char *hit = memmem(p, (size_t)(src + len - p), marker, strlen(marker));
-        if (!hit) break;
-        found = hit;
-        p = hit + 1;
-    }
-    buf path = {0};
-    if (found) {
-        const char *url = found + strlen(marker);
-        const char *end = url;
-        while (end < src + len && *end != '\n' && *end != '\r' && *end != ' ') end++;
-        if (end - url > 5 && strncmp(url, "data:", 5) == 0) return NULL; /* inline: not a file */
-        const char *slash = strrchr(name, '/');
-        if (slash) buf_append(&path, name, (size_t)(slash - name) + 1);
-        buf_append(&path, url, (size_t)(end - url));
-    } else {
-        buf_printf(&path, "%s.map", name);
-    }
-    char *full = fs_join(dir, path.data);
-    buf_free(&path);
-    char *map = fs_is_file(full) ? fs_read_file(full, map_len, NULL, 0) : NULL;
-    free(full);
-    return map;
 }
 
 int project_collect(js_shard *compiler, const char *dir, project_bundle *out) {
@@ -237,7 +281,7 @@ int project_collect(js_shard *compiler, const char *dir, project_bundle *out) {
         m->data = xmemdup0(data, len);
         m->len = len;
         if (out->config.upload_source_maps && m->kind == JS_MODULE_ESM)
-            m->source_map = find_source_map(dir, m->name, data, len, &m->source_map_len);
+            m->source_map = find_source_map(dir, m->name, data, len, &m->source_map_len, NULL);
     }
     js_program_unref(program);
     return 0;

@@ -3,6 +3,7 @@
 #include "platform/console.h"
 #include "platform/invocation.h"
 #include "platform/timers.h"
+#include "platform/tracing.h"
 #include "webapi/crypto.h"
 #include "webapi/encoding.h"
 #include "webapi/url_ops.h"
@@ -11,6 +12,7 @@ void runtime_ops_register(void) {
     invocation_ops_register();
     timers_ops_register();
     console_ops_register();
+    tracing_ops_register();
     encoding_ops_register();
     crypto_ops_register();
     url_ops_register();

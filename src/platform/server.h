@@ -21,9 +21,10 @@ typedef struct server_config {
     bool access_log;
     char default_host[128]; /* Host used for request.url when a client sent none */
     uint64_t shutdown_grace_ms;
-    size_t realm_heap_limit; /* bytes per realm; default 128 MiB */
-    uint64_t unload_idle_ms; /* realms of versions in no active deployment are unloaded after
-                              * this long without a request; default 30 s */
+    size_t realm_heap_limit;   /* bytes per realm; default 128 MiB */
+    struct logstore *logstore; /* where [observability]-enabled Workers' events go (serve) */
+    uint64_t unload_idle_ms;   /* realms of versions in no active deployment are unloaded after
+                                * this long without a request; default 30 s */
 } server_config;
 
 void server_config_defaults(server_config *cfg);

@@ -1,3 +1,4 @@
+#include "platform/tail_workers.h"
 #include "platform/shard.h"
 
 #include <errno.h>
@@ -248,6 +249,7 @@ void shard_thread_run(shard *sh) {
     uv_run(&sh->loop, UV_RUN_DEFAULT);
     flush_logs(sh);
     /* Everything below frees what the loop owned. */
+    tail_workers_free(sh);
     while (sh->realms) {
         realm_entry *e = sh->realms;
         sh->realms = e->next;
@@ -286,6 +288,7 @@ int shard_thread_setup(shard *sh, char *err, size_t errlen) {
     uint64_t every = srv->cfg.unload_idle_ms / 4 ? srv->cfg.unload_idle_ms / 4 : 1;
     uv_timer_start(&sh->idle_timer, on_idle_sweep, every, every);
     uv_unref((uv_handle_t *)&sh->idle_timer);
+    tail_workers_init(sh);
     js_shard_options o = {0};
     o.index = sh->index;
     o.max_heap_bytes = 2048u * 1024 * 1024;

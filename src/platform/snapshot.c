@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "observe/tail.h"
 #include "net/sfv.h"
 
 /* A mutex rather than a lock-free pointer: loop threads take it once per publish (not per
@@ -64,6 +65,11 @@ int snapshot_add_route(snapshot *s, const char *pattern, script_entry *se, char 
     return 0;
 }
 
+void snapshot_add_tail(script_entry *se, tail_session *t) {
+    se->tails = xrealloc(se->tails, (se->tail_count + 1) * sizeof *se->tails);
+    se->tails[se->tail_count++] = tail_session_ref(t);
+}
+
 void snapshot_set_default(snapshot *s, script_entry *se) {
     s->default_script = se;
 }
@@ -86,6 +92,8 @@ void snapshot_unref(snapshot *s) {
         script_entry *se = &s->scripts[i];
         for (size_t k = 0; k < se->version_count; k++) worker_version_unref(se->versions[k]);
         free(se->versions);
+        for (size_t k = 0; k < se->tail_count; k++) tail_session_unref(se->tails[k]);
+        free(se->tails);
         free(se->name);
     }
     for (size_t i = 0; i < s->route_count; i++) {

@@ -31,6 +31,8 @@ typedef struct script_entry {
     size_t split_count; /* 0: nothing deployed (previews only) */
     worker_version **versions;
     size_t version_count;
+    struct tail_session **tails; /* live tail sessions watching it (references) */
+    size_t tail_count;
 } script_entry;
 
 typedef struct route_entry {
@@ -65,6 +67,8 @@ int snapshot_add_route(snapshot *s, const char *pattern, script_entry *se, char 
                        size_t errlen);
 void snapshot_set_default(snapshot *s, script_entry *se);
 script_entry *snapshot_find_script(const snapshot *s, const char *name, size_t len);
+/* Takes a reference to the session. */
+void snapshot_add_tail(script_entry *se, struct tail_session *t);
 
 snapshot *snapshot_ref(snapshot *s);
 void snapshot_unref(snapshot *s);

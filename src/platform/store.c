@@ -36,7 +36,8 @@ static const char kSchema[] =
     "  number INTEGER NOT NULL, created_on TEXT NOT NULL, author TEXT NOT NULL,"
     "  main_module TEXT NOT NULL, bindings TEXT NOT NULL, compatibility_date TEXT,"
     "  compatibility_flags TEXT NOT NULL, annotations TEXT NOT NULL, cpu_ms INTEGER NOT NULL,"
-    "  routes TEXT, etag TEXT NOT NULL, modules TEXT NOT NULL, UNIQUE (script, number));"
+    "  routes TEXT, etag TEXT NOT NULL, modules TEXT NOT NULL,"
+    "  settings TEXT NOT NULL DEFAULT '{}', UNIQUE (script, number));"
     "CREATE TABLE IF NOT EXISTS deployments (id TEXT PRIMARY KEY,"
     "  script TEXT NOT NULL REFERENCES scripts(name) ON DELETE CASCADE,"
     "  seq INTEGER NOT NULL, created_on TEXT NOT NULL, author TEXT NOT NULL,"
@@ -109,6 +110,17 @@ static int exec(store *s, const char *sql) {
     return 0;
 }
 
+/* Columns added after a store may already have been created: added in place. */
+static int migrate(store *s) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT settings FROM versions LIMIT 0", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_finalize(st);
+        return 0;
+    }
+    return exec(s, "ALTER TABLE versions ADD COLUMN settings TEXT NOT NULL DEFAULT '{}'");
+}
+
 static char *meta_get(store *s, const char *key) {
     sqlite3_stmt *st = prepare(s, "SELECT value FROM meta WHERE key = ?");
     if (!st) return NULL;
@@ -165,7 +177,7 @@ store *store_open(const char *data_dir, char *err, size_t errlen) {
     /* WAL for concurrent readers; synchronous=FULL so that a commit the API acknowledged is
      * on disk even if the machine loses power right after. */
     if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") ||
-        exec(s, kSchema)) {
+        exec(s, kSchema) || migrate(s)) {
         set_err(err, errlen, "cannot initialise %s/state.db: %s", data_dir, sqlite3_errmsg(s->db));
         store_close(s);
         return NULL;
@@ -260,7 +272,7 @@ char *store_blob_get(store *s, const char *hash, size_t *len) {
 
 static const char kVersionColumns[] =
     "id, number, created_on, author, main_module, bindings, compatibility_date,"
-    " compatibility_flags, annotations, cpu_ms, etag, modules, script, routes";
+    " compatibility_flags, annotations, cpu_ms, etag, modules, script, routes, settings";
 
 /* The binding list as the API shows it: secret texts are not given back. */
 static json_t *public_bindings(json_t *bindings) {
@@ -299,6 +311,11 @@ static json_t *version_from_row(sqlite3_stmt *st) {
     json_object_set_new(v, "_modules", modules);
     json_object_set_new(v, "_script", json_string(col_text(st, 12)));
     json_object_set_new(v, "_routes", col_json(st, 13));
+    /* observability and tail_consumers, shown with the runtime settings */
+    json_t *settings = col_json(st, 14);
+    json_t *runtime = json_object_get(json_object_get(v, "resources"), "script_runtime");
+    if (json_is_object(settings)) json_object_update(runtime, settings);
+    json_decref(settings);
     return v;
 }
 
@@ -564,7 +581,7 @@ json_t *store_create_version(store *s, const store_new_version *v, const store_a
     if (ok && number > 0) {
         st = prepare(s, "INSERT INTO versions (id, script, number, created_on, author, main_module,"
                         " bindings, compatibility_date, compatibility_flags, annotations, cpu_ms,"
-                        " routes, etag, modules) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                        " routes, etag, modules, settings) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         ok = st != NULL;
         if (ok) {
             bind_text(st, 1, id);
@@ -581,6 +598,7 @@ json_t *store_create_version(store *s, const store_new_version *v, const store_a
             bind_json(st, 12, v->routes);
             bind_text(st, 13, v->etag);
             bind_json(st, 14, v->modules);
+            bind_json(st, 15, v->settings);
             ok = sqlite3_step(st) == SQLITE_DONE;
             sqlite3_finalize(st);
         }

@@ -80,6 +80,7 @@ typedef struct store_new_version {
     json_t *routes;                 /* array or NULL */
     json_t *modules;                /* [{name, content_type, blob, size}], main first */
     const char *etag;
+    json_t *settings; /* {observability, tail_consumers} as uploaded, or NULL */
 } store_new_version;
 
 /* Creates the script if needed and the version; returns the version (API shape) or NULL with

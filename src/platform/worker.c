@@ -4,6 +4,7 @@
 
 #include "base/alloc.h"
 #include "observe/metrics.h"
+#include "observe/sourcemap.h"
 
 static atomic_uint_fast64_t next_serial = 1;
 
@@ -24,6 +25,7 @@ worker_version *worker_version_new(const char *worker_name, const char *version_
     v->bindings_json = bindings_json;
     v->worker_json = worker_json;
     v->limits = *limits;
+    v->head_sampling_rate = 1.0;
     return v;
 }
 
@@ -36,11 +38,21 @@ void worker_version_unref(worker_version *v) {
     if (!v || atomic_fetch_sub(&v->refs, 1) != 1) return;
     js_program_unref(v->program);
     metrics_version_unref(v->metrics);
+    if (v->source_maps) sourcemap_set_free(v->source_maps);
     free(v->worker_name);
     free(v->version_id);
     free(v->bindings_json);
     free(v->worker_json);
     free(v->tag);
+    free(v->message);
+    for (size_t i = 0; i < v->tail_consumer_count; i++) free(v->tail_consumers[i]);
+    free(v->tail_consumers);
     free(v->created_on);
     free(v);
+}
+
+void worker_version_set_tail_consumers(worker_version *v, char *const *names, size_t count) {
+    v->tail_consumers = count ? xcalloc(count, sizeof *v->tail_consumers) : NULL;
+    for (size_t i = 0; i < count; i++) v->tail_consumers[i] = xstrdup(names[i]);
+    v->tail_consumer_count = count;
 }

@@ -11,6 +11,7 @@
 #include "js/engine.h"
 
 struct version_metrics;
+struct sourcemap_set;
 
 typedef struct worker_limits {
     uint64_t cpu_ms;       /* per-invocation CPU time; default 30000 */
@@ -31,6 +32,14 @@ typedef struct worker_version {
     char *tag;                       /* workers/tag annotation */
     char *created_on;                /* RFC 3339 */
     struct version_metrics *metrics; /* where its invocations are counted (a reference) */
+    char *message;                   /* workers/message annotation */
+    /* Observability: trace events are made for its invocations when it stores them, has Tail
+     * Workers, or a tail session watches its Worker. */
+    bool store_logs;           /* [observability] enabled */
+    double head_sampling_rate; /* share of invocations stored, 0..1 */
+    char **tail_consumers;     /* names of Workers whose tail() gets its events */
+    size_t tail_consumer_count;
+    struct sourcemap_set *source_maps; /* of its modules, for stack traces (owned; may be NULL) */
 } worker_version;
 
 void worker_limits_defaults(worker_limits *l);
@@ -41,5 +50,7 @@ worker_version *worker_version_new(const char *worker_name, const char *version_
                                    const worker_limits *limits);
 worker_version *worker_version_ref(worker_version *v);
 void worker_version_unref(worker_version *v);
+/* Copies the names into v->tail_consumers. */
+void worker_version_set_tail_consumers(worker_version *v, char *const *names, size_t count);
 
 #endif

@@ -30,7 +30,39 @@ let groupIndent = "";
 function emit(level, args) {
   let text = formatLogArgs(args);
   if (groupIndent) text = groupIndent + text.replace(/\n/g, "\n" + groupIndent);
-  ops.log(level, text);
+  // C says whether someone watches this invocation (tail, Tail Workers, stored logs); only
+  // then are the values turned into the JSON the trace event carries.
+  if (ops.log(level, text)) ops.traceLog(level, valuesJson(args, text));
+}
+
+// The logged values as a JSON array, as tail shows them: JSON-able values as they are,
+// other things (functions, symbols, bigints, errors, cycles) as readable strings.
+function valuesJson(args, text) {
+  const seen = new WeakSet();
+  try {
+    return JSON.stringify(args, function (key, value) {
+      switch (typeof value) {
+        case "bigint":
+          return `${value}n`;
+        case "function":
+          return `[Function: ${value.name || "(anonymous)"}]`;
+        case "symbol":
+          return value.toString();
+        case "undefined":
+          return "undefined";
+        case "object":
+          if (value === null) return null;
+          if (value instanceof Error) return inspect(value);
+          if (seen.has(value)) return "[Circular]";
+          seen.add(value);
+          return value;
+        default:
+          return value;
+      }
+    });
+  } catch {
+    return JSON.stringify([text]);
+  }
 }
 
 function now() {

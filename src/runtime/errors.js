@@ -101,3 +101,33 @@ export function formatError(err) {
     return "Uncaught exception";
   }
 }
+
+// An exception's parts for C: [name, message, stack], the stack with every frame (C maps it
+// through the version's source maps, which needs each frame's real caller, then drops the
+// runtime's frames). Never throws.
+function errorParts(err) {
+  if (err !== null && typeof err === "object") {
+    try {
+      const name = err.name === undefined ? "Error" : String(err.name);
+      const message = err.message === undefined ? "" : String(err.message);
+      const stack = typeof err.stack === "string" ? err.stack : "";
+      return [name, message, stack];
+    } catch {
+      return ["Error", "(its properties could not be read)", ""];
+    }
+  }
+  try {
+    return ["Error", typeof err === "string" ? err : String(err), ""];
+  } catch {
+    return ["Error", "", ""];
+  }
+}
+
+// Reports an uncaught exception of invocation `id` to C. The console shows
+// prefix + formatError(err) + suffix (C shows the source-mapped stack instead when the
+// version has maps); the trace event records name, message and stack. logOnly: it does not
+// fail the request (a rejected waitUntil promise, an exception in a timer callback, ...).
+export function reportException(ops, id, err, { prefix = "", suffix = "", logOnly = false } = {}) {
+  const [name, message, stack] = errorParts(err);
+  ops.reportException(id, prefix + formatError(err) + suffix, logOnly, name, message, stack, prefix, suffix);
+}

@@ -4,7 +4,7 @@
 import ops from "./ops.js";
 import { newIncomingRequest } from "./request.js";
 import { Response, responseForWire } from "./response.js";
-import { formatError } from "./errors.js";
+import { reportException } from "./errors.js";
 import { forgetInvocationTimers } from "./timers.js";
 
 // Queued output above which a streamed body waits for the socket to drain.
@@ -36,7 +36,7 @@ async function streamOut(state, wire) {
     reader = ops.loadModule("streams_setup.js").acquireBodyReader(wire.stream);
   } catch (err) {
     ops.respondAbort(id);
-    ops.reportException(id, formatError(err));
+    reportException(ops, id, err);
     return;
   }
   try {
@@ -55,7 +55,7 @@ async function streamOut(state, wire) {
     ops.respondEnd(id);
   } catch (err) {
     ops.respondAbort(id);
-    ops.reportException(id, "The response body stream failed after the response started: " + formatError(err));
+    reportException(ops, id, err, { prefix: "The response body stream failed after the response started: " });
   }
 }
 
@@ -101,7 +101,7 @@ export class ExecutionContext {
       (err) => {
         state.waiting--;
         // A failed waitUntil does not fail the request, but it is an uncaught error.
-        ops.reportException(state.id, "Uncaught (in waitUntil) " + formatError(err), true);
+        reportException(ops, state.id, err, { prefix: "Uncaught (in waitUntil) ", logOnly: true });
         maybeDone(state);
       },
     );
@@ -114,18 +114,16 @@ export class ExecutionContext {
 
 function fail(state, err) {
   if (state.responded) {
-    ops.reportException(state.id, formatError(err));
+    reportException(ops, state.id, err);
     return;
   }
   state.responded = true;
   if (state.passThrough) {
-    ops.reportException(
-      state.id,
-      formatError(err) +
-        "\n(passThroughOnException() was called, but hearth has no origin to pass the request to)",
-    );
+    reportException(ops, state.id, err, {
+      suffix: "\n(passThroughOnException() was called, but hearth has no origin to pass the request to)",
+    });
   } else {
-    ops.reportException(state.id, formatError(err));
+    reportException(ops, state.id, err);
   }
   maybeDone(state);
 }
@@ -160,15 +158,16 @@ function send(state, response) {
   maybeDone(state);
 }
 
-function findFetchHandler(worker, ctx) {
+// The default export's `method` ("fetch", "tail") as a one-argument function, or null.
+function findHandler(worker, ctx, method) {
   const exported = worker.namespace.default;
-  if (typeof exported === "function" && exported.prototype && typeof exported.prototype.fetch === "function") {
-    // `export default class extends WorkerEntrypoint`: one instance per request.
+  if (typeof exported === "function" && exported.prototype && typeof exported.prototype[method] === "function") {
+    // `export default class extends WorkerEntrypoint`: one instance per event.
     const instance = new exported(ctx, worker.env);
-    return (request) => instance.fetch(request);
+    return (arg) => instance[method](arg);
   }
-  if (exported && typeof exported.fetch === "function") {
-    return (request) => exported.fetch(request, worker.env, ctx);
+  if (exported && typeof exported[method] === "function") {
+    return (arg) => exported[method](arg, worker.env, ctx);
   }
   return null;
 }
@@ -179,7 +178,7 @@ export function startFetch(worker, id, method, url, rawHeaders, body, clientIp) 
   const ctx = new ExecutionContext(state);
   let result;
   try {
-    const handler = findFetchHandler(worker, ctx);
+    const handler = findHandler(worker, ctx, "fetch");
     if (!handler) {
       throw new Error(
         "Handler does not export a fetch() function. (Add `export default { async fetch(request, env, ctx) { ... } }` to the main module.)",
@@ -200,5 +199,30 @@ export function startFetch(worker, id, method, url, rawHeaders, body, clientIp) 
     );
   } else {
     send(state, result);
+  }
+}
+
+// dispatch("tail"): a Tail Worker receives the trace events of the Workers it consumes. There
+// is no response; the invocation ends when tail() and every waitUntil promise have settled.
+export function startTail(worker, id, eventsJson) {
+  const state = new InvocationState(id);
+  state.responded = true;
+  live.set(id, state);
+  const ctx = new ExecutionContext(state);
+  state.waiting++;
+  const finish = () => {
+    state.waiting--;
+    maybeDone(state);
+  };
+  const onError = (err) => {
+    reportException(ops, id, err, { prefix: "Uncaught (in tail) ", logOnly: true });
+    finish();
+  };
+  try {
+    const handler = findHandler(worker, ctx, "tail");
+    if (!handler) throw new Error("Handler does not export a tail() function, but a Worker lists it in tail_consumers.");
+    Promise.resolve(handler(JSON.parse(eventsJson))).then(finish, onError);
+  } catch (err) {
+    onError(err);
   }
 }

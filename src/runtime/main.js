@@ -3,7 +3,7 @@
 // (dispatch).
 import "./globals.js";
 import { buildEnv } from "./env.js";
-import { onDrain, startFetch } from "./invocation.js";
+import { onDrain, startFetch, startTail } from "./invocation.js";
 import { fireTimer } from "./timers.js";
 
 let worker = null;
@@ -24,6 +24,10 @@ export function dispatch(kind, a, b, c, d, e, f) {
     case "fetch":
       // (invocation id, method, url, raw header lines, body bytes | null, client ip)
       startFetch(worker, a, b, c, d, e, f);
+      return;
+    case "tail":
+      // (invocation id, JSON array of trace events)
+      startTail(worker, a, b);
       return;
     case "timer":
       fireTimer(a);

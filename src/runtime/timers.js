@@ -1,7 +1,7 @@
 // setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask. The clock lives in C
 // (a uv timer per JavaScript timer, owned by the request that set it); here are the callbacks.
 import ops from "./ops.js";
-import { formatError } from "./errors.js";
+import { reportException } from "./errors.js";
 
 const timers = new Map(); // id → { fn, args, repeat, invocation }
 
@@ -45,7 +45,7 @@ export function queueMicrotask(fn) {
     try {
       fn();
     } catch (err) {
-      ops.reportException(ops.currentInvocation(), "Uncaught (in queueMicrotask) " + formatError(err), true);
+      reportException(ops, ops.currentInvocation(), err, { prefix: "Uncaught (in queueMicrotask) ", logOnly: true });
     }
   });
 }
@@ -54,7 +54,12 @@ export function fireTimer(id) {
   const t = timers.get(id);
   if (!t) return;
   if (!t.repeat) timers.delete(id);
-  t.fn.apply(globalThis, t.args);
+  try {
+    t.fn.apply(globalThis, t.args);
+  } catch (err) {
+    // The request goes on: an exception in a timer callback is only reported.
+    reportException(ops, t.invocation, err, { prefix: "Uncaught exception in a timer callback: ", logOnly: true });
+  }
 }
 
 // The invocation ended: C cancelled its timers; drop their callbacks.

@@ -1051,6 +1051,64 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
     remove_project(dir);
 }
 
+static void test_wrangler_observability_and_tail_consumers(void **state) {
+    (void)state;
+    char *dir = project_dir("observability");
+    worker_config c;
+    config_diag d;
+    write_file(dir, "wrangler.toml", "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_false(c.observability);
+    assert_true(c.head_sampling_rate == 1.0);
+    assert_int_equal(c.tail_consumer_count, 0);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "tail_consumers = [{ service = \"tailer\" }, { service = \"audit-2\" }]\n"
+               "[observability]\nenabled = true\nhead_sampling_rate = 0.25\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_int_equal(d.warnings, 0);
+    assert_true(c.observability);
+    assert_true(c.head_sampling_rate == 0.25);
+    assert_int_equal(c.tail_consumer_count, 2);
+    assert_string_equal(c.tail_consumers[0], "tailer");
+    assert_string_equal(c.tail_consumers[1], "audit-2");
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* wrangler's newer form */
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "[observability.logs]\nenabled = true\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_true(c.observability);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n" /* 1, 2 */
+               "tail_consumers = [{ name = \"x\" }, \"y\"]\n"           /* 3 */
+               "[observability]\n"                                      /* 4 */
+               "enabled = \"yes\"\n"                                    /* 5 */
+               "head_sampling_rate = 2\n"                               /* 6 */
+               "colour = 1\n");                                         /* 7 */
+    assert_int_equal(load_project(dir, &c, &d), -1);
+    assert_int_equal(d.errors, 4);
+    assert_diag(dir, &d,
+                "/wrangler.toml:3: error: each entry of \"tail_consumers\" must name a Worker");
+    assert_diag(dir, &d,
+                "/wrangler.toml:5: error: \"observability.enabled\" must be true or false");
+    assert_diag(dir, &d,
+                "/wrangler.toml:6: error: \"observability.head_sampling_rate\" must be a number "
+                "from 0 to 1");
+    assert_diag(dir, &d, "/wrangler.toml:7: warning: unknown key \"observability.colour\"");
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
 static void test_wrangler_routes(void **state) {
     (void)state;
     char *dir = project_dir("routes");
@@ -1242,10 +1300,8 @@ static void test_wrangler_jsonc(void **state) {
     assert_int_equal(load_project(dir, &c, &d), 0);
     assert_string_equal(c.name, "jsonc-app");
     assert_string_equal(c.compatibility_date, "2025-01-01");
-    assert_int_equal(d.warnings, 1);
-    assert_diag(dir, &d,
-                "/wrangler.jsonc:12: warning: \"observability\" is not supported by hearth and "
-                "is ignored: stored logs are not implemented yet\n");
+    assert_int_equal(d.warnings, 0);
+    assert_true(c.observability);
     json_t *b = bindings_of(&c);
     assert_int_equal(json_array_size(b), 1);
     assert_text_binding(b, "URL", "plain_text", "https://example.com/*");
@@ -1447,6 +1503,7 @@ int main(void) {
         cmocka_unit_test(test_wrangler_limits),
         cmocka_unit_test(test_wrangler_unknown_and_unsupported_keys),
         cmocka_unit_test(test_wrangler_routes),
+        cmocka_unit_test(test_wrangler_observability_and_tail_consumers),
         cmocka_unit_test(test_wrangler_errors_name_file_line_and_key),
         cmocka_unit_test(test_wrangler_json),
         cmocka_unit_test(test_wrangler_jsonc),
