@@ -107,7 +107,7 @@ FUZZ_SRCS_multipart := src/net/multipart.c $(FUZZ_BASE)
 FUZZ_SRCS_sfv  := src/net/sfv.c $(FUZZ_BASE)
 FUZZ_SRCS_websocket := src/net/websocket.c src/net/http_server.c $(FUZZ_BASE)
 FUZZ_LIBS_websocket := -lwslay -luv -lhttp_parser -lcrypto
-FUZZ_SRCS_sourcemap := src/observe/sourcemap.c src/observe/sourcemap_stack.c $(FUZZ_BASE)
+FUZZ_SRCS_sourcemap := src/observe/sourcemap.c src/observe/sourcemap_slim.c src/observe/sourcemap_stack.c $(FUZZ_BASE)
 FUZZ_LIBS_sourcemap := -ljansson -lm
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 

@@ -436,31 +436,58 @@ async function tracingScenario(which) {
     const meta = which === "stored logs" ? { observability: { enabled: true } } : {};
     await server.deploy([[await server.upload(hello, meta), 100]]);
     if (which === "tail attached") {
-      const { default: WebSocket } = await import("ws");
       const session = await server.call("POST", `${server.script}/tails`);
-      tail = new WebSocket(session.url, { headers: { authorization: `Bearer ${BENCH_TOKEN}` } });
-      let received = 0;
-      tail.on("message", () => received++);
-      await new Promise((resolve, reject) => {
-        tail.once("open", resolve);
-        tail.once("error", reject);
-      });
-      tail.send(JSON.stringify({ filters: [] }));
-      await sleep(200);
-      tail.received = () => received;
+      tail = await startTailClient(session.url);
     }
     await waitHttp(server.url + "/");
     try {
       execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, server.url + "/"], { stdio: "ignore" });
     } catch {}
     const r = measure(server.child, server.url + "/");
-    if (tail) r.tailMessages = tail.received();
+    if (tail) r.tailEvents = await tail.finish();
     return r;
   } finally {
-    tail?.terminate();
+    tail?.child.kill();
     await stop(server.child);
     server.cleanup();
   }
+}
+
+// A live tail client in its own process, so that it keeps reading while wrk runs (this script
+// waits for wrk synchronously). finish() returns how many events it received.
+async function startTailClient(url) {
+  const code = `
+    const { default: WebSocket } = await import(${JSON.stringify(path.join(HERE, "node_modules/ws/wrapper.mjs"))});
+    const ws = new WebSocket(process.argv[1], "trace-v1", { headers: { authorization: "Bearer ${BENCH_TOKEN}" } });
+    let events = 0;
+    ws.on("message", (m) => {
+      const msg = JSON.parse(m);
+      if (msg.type === "filters") process.stdout.write("ready\\n");
+      else if (!msg.type) events++;
+    });
+    ws.on("open", () => ws.send(JSON.stringify({ filters: [] })));
+    process.stdin.on("data", () => { process.stdout.write("events " + events + "\\n"); process.exit(0); });
+  `;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code, url], { stdio: ["pipe", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const seen = async (re) => {
+    for (let i = 0; i < 200; i++) {
+      const m = out.match(re);
+      if (m) return m;
+      if (child.exitCode !== null && i > 0) break;
+      await sleep(50);
+    }
+    throw new Error(`tail client: expected ${re}, got ${JSON.stringify(out)}`);
+  };
+  await seen(/ready/);
+  return {
+    child,
+    finish: async () => {
+      child.stdin.write("x");
+      return Number((await seen(/events (\d+)/))[1]);
+    },
+  };
 }
 
 // Runs the three configurations of (f) in alternating rounds and records two pairs.

@@ -108,6 +108,8 @@ const same = c.found === js.found && c.checksum === js.checksum;
 const fmt = (n, d = 1) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const perSec = (ns) => fmt(1e9 / ns / 1e6, 2) + " M/s";
 const ratio = (theirs, ours) => (theirs >= ours ? `${fmt(theirs / ours, 1)}× faster` : `${fmt(ours / theirs, 1)}× slower`);
+const totalC = c.decodeMs + (c.lookupNs * LOOKUPS) / 1e6;
+const totalJs = decodeJs + (lookupJs * LOOKUPS) / 1e6;
 const md = [
   `### Source maps: hearth vs @jridgewell/trace-mapping (${new Date().toISOString().slice(0, 10)})`,
   "",
@@ -117,6 +119,7 @@ const md = [
   "|---|---|---|---|",
   `| decode (best of 10) | ${fmt(c.decodeMs, 1)} ms | ${fmt(decodeJs, 1)} ms | ${ratio(decodeJs, c.decodeMs)} |`,
   `| lookup (best of 3 passes) | ${fmt(c.lookupNs, 1)} ns (${perSec(c.lookupNs)}) | ${fmt(lookupJs, 1)} ns (${perSec(lookupJs)}) | ${ratio(lookupJs, c.lookupNs)} |`,
+  `| decode + ${LOOKUPS.toLocaleString("en-US")} lookups | ${fmt(totalC, 1)} ms | ${fmt(totalJs, 1)} ms | ${ratio(totalJs, totalC)} |`,
   "",
   same ? "Answers identical (same mapped count and checksum of original line + column)." : `**Answers differ**: hearth found ${c.found} (checksum ${c.checksum}), trace-mapping ${js.found} (checksum ${js.checksum}).`,
   "",

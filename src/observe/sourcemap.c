@@ -16,6 +16,7 @@
  * every section starts with a "section start" segment that maps to nothing; it yields to a
  * real segment at the same position. (Mozilla's source-map answers the same way.) */
 #include "observe/sourcemap.h"
+#include "observe/sourcemap_slim.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -729,7 +730,12 @@ sourcemap *sourcemap_parse(const char *json, size_t len, const char *path, char 
         return NULL;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, &jerr);
+    size_t slim_len;
+    char *slim = sourcemap_slim(json, len, &slim_len);
+    json_t *root = slim ? json_loadb(slim, slim_len, JSON_ALLOW_NUL, &jerr) : NULL;
+    free(slim);
+    /* The original, when the slim copy was refused: for the parser's exact error. */
+    if (!root) root = json_loadb(json, len, JSON_ALLOW_NUL, &jerr);
     if (!root) {
         fail(&d, "not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column);
         return NULL;

@@ -333,6 +333,54 @@ static void test_sources(void **state) {
     }
 }
 
+/* sourcesContent's text is dropped before the JSON is parsed (sourcemap_slim.c): maps decode
+ * the same, its shape is still validated, and malformed JSON anywhere still rejects the map
+ * with the parser's own message. */
+static void test_sources_content(void **state) {
+    (void)state;
+    const char *with = "{\"version\":3,\"sources\":[\"a.ts\",\"b.ts\"],\"names\":[\"f\"],"
+                       "\"sourcesContent\":[\"const \\\"x\\\" = '\\u00e9\\n';\\t// é, 😀\",null],"
+                       "\"mappings\":\"AAAAA,EAAC;ACCA\"}";
+    const char *without = "{\"version\":3,\"sources\":[\"a.ts\",\"b.ts\"],\"names\":[\"f\"],"
+                          "\"mappings\":\"AAAAA,EAAC;ACCA\"}";
+    sourcemap *a = parse_ok(with, NULL), *b = parse_ok(without, NULL);
+    for (uint32_t line = 0; line < 2; line++)
+        for (uint32_t col = 0; col < 4; col++) {
+            sourcemap_mapping ma, mb;
+            bool fa = sourcemap_lookup(a, line, col, &ma), fb = sourcemap_lookup(b, line, col, &mb);
+            assert_int_equal(fa, fb);
+            if (!fa) continue;
+            assert_int_equal(ma.source, mb.source);
+            assert_int_equal(ma.line, mb.line);
+            assert_int_equal(ma.column, mb.column);
+            assert_int_equal(ma.name, mb.name);
+        }
+    sourcemap_free(a);
+    sourcemap_free(b);
+
+    /* A key named sourcesContent elsewhere, and nested arrays in it, are left alone. */
+    sourcemap_free(parse_ok("{\"version\":3,\"sources\":[],\"names\":[],\"mappings\":\"\","
+                            "\"x_meta\":{\"sourcesContent\":[[\"kept\"],{\"k\":\"v\"}]}}",
+                            NULL));
+    expect_reject("{\"version\":3,\"sources\":[\"a\"],\"names\":[],\"mappings\":\"\","
+                  "\"sourcesContent\":[\"ok\",42]}",
+                  "sourcesContent[1]: must be a string or null");
+    expect_reject("{\"version\":3,\"sources\":[\"a\"],\"names\":[],\"mappings\":\"\","
+                  "\"sourcesContent\":[[\"nested\"]]}",
+                  "sourcesContent[0]: must be a string or null");
+    /* Malformed text inside a dropped string: bad escape, raw control character, bad UTF-8,
+     * unterminated. */
+    const char *bad[] = {"\"a\\qb\"", "\"a\x01\"", "\"a\xff\"", "\"\xc3(\"", "\"abc"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"version\":3,\"sources\":[\"a\"],\"names\":[],\"mappings\":\"\","
+                 "\"sourcesContent\":[%s]}",
+                 bad[i]);
+        expect_reject(json, "not valid JSON");
+    }
+}
+
 static void test_ignore_list(void **state) {
     (void)state;
     sourcemap *m = parse_ok("{\"version\":3,\"sources\":[\"a\",\"b\",\"c\"],\"mappings\":\"\","
@@ -800,6 +848,7 @@ int main(void) {
         cmocka_unit_test(test_fields_invalid),
         cmocka_unit_test(test_indexes_out_of_range),
         cmocka_unit_test(test_sources),
+        cmocka_unit_test(test_sources_content),
         cmocka_unit_test(test_ignore_list),
         cmocka_unit_test(test_lookup_greatest_lower_bound),
         cmocka_unit_test(test_lookup_order_and_duplicates),
