@@ -96,6 +96,13 @@ $(BUILD)/tests/sourcemap_query: tools/sourcemap_query.c $(BUILD)/libhearth.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
 
+# A raw pipelined memcached load generator, and the same load through src/ratelimit/memcached.c
+# (--client): the Rate Limiting benchmark's "physical limit" and what the client gets of it.
+tests: $(BUILD)/tests/memcached_bench
+$(BUILD)/tests/memcached_bench: tools/memcached_bench.c $(BUILD)/libhearth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libhearth.a $(LDLIBS)
+
 # Fuzz targets (libFuzzer, clang): each is linked with only the sources it exercises, compiled
 # with coverage instrumentation.
 FUZZ_BASE      := src/base/alloc.c src/base/buf.c
@@ -109,6 +116,7 @@ FUZZ_SRCS_websocket := src/net/websocket.c src/net/http_server.c $(FUZZ_BASE)
 FUZZ_LIBS_websocket := -lwslay -luv -lhttp_parser -lcrypto
 FUZZ_SRCS_sourcemap := src/observe/sourcemap.c src/observe/sourcemap_slim.c src/observe/sourcemap_stack.c $(FUZZ_BASE)
 FUZZ_LIBS_sourcemap := -ljansson -lm
+FUZZ_SRCS_memcached := src/ratelimit/memcached_reply.c $(FUZZ_BASE)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)
@@ -116,6 +124,13 @@ fuzzers: $(FUZZ_BINS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard src/*/*.c src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
+
+# The rate limiter's threads under ThreadSanitizer: every loop thread shares the embedded
+# table, so its unit test runs with TSan too (linked with only the limiter's sources).
+TSAN_SRCS_ratelimit := $(wildcard src/ratelimit/*.c) src/base/alloc.c src/base/buf.c
+build/tsan/test_ratelimit: tests/unit/test_ratelimit.c $(TSAN_SRCS_ratelimit) $(wildcard src/ratelimit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -Isrc -std=c11 -g -O1 -fsanitize=thread -pthread -o $@ $< $(TSAN_SRCS_ratelimit) -luv -ljansson -lcrypto -lcmocka
 
 deps:
 	@scripts/install-deps.sh

@@ -10,9 +10,14 @@
 //       version, against workerd's only way to change code — restart it with the new config
 //   (f) the cost of tracing: hello on `hearth serve` with its events stored ([observability]
 //       enabled) and with a live tail session attached, against the same Worker unwatched
+//   (g) the cost of rate limiting: a Worker calling env.LIMITER.limit() once per request on
+//       the embedded backend, against the same Worker without the call
+//   (h) the memcached backend (a real memcached started here) against the embedded one, and
+//       the commands/s hearth drives against a raw pipelined memcached client's (the
+//       physical limit of that memcached on this machine)
 //
 // The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
-// [--only a,b,c,d,e] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
+// [--only a,b,c,d,e,f,g,h] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
 // bench/out/report-<date>.md.
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
@@ -25,6 +30,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
 const HEARTH = process.env.HEARTH_BIN ?? path.join(ROOT, "build/hearth");
 const WORKERD = path.join(HERE, "node_modules/.bin/workerd");
+const MEMCACHED_BENCH = path.join(ROOT, "build/tests/memcached_bench");
 const OUT = path.join(HERE, "out");
 
 const args = process.argv.slice(2);
@@ -34,7 +40,7 @@ const opt = (name, dflt) => {
 };
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
-const ONLY = opt("--only", "a,b,c,d,e,f").split(",");
+const ONLY = opt("--only", "a,b,c,d,e,f,g,h").split(",");
 // (d) compares hearth with itself, so the machine's noise is the whole story: alternate.
 const ROUNDS = Number(opt("--rounds", "3"));
 
@@ -123,9 +129,9 @@ function wrk(url, { script, env } = {}) {
 let nextPort = 19100;
 const port = () => nextPort++;
 
-async function startHearth(dirs) {
+async function startHearth(dirs, args = []) {
   const p = port();
-  const child = await start(HEARTH, ["dev", ...dirs, "--port", String(p), "--no-access-log"], /Ready on/);
+  const child = await start(HEARTH, ["dev", ...dirs, "--port", String(p), "--no-access-log", ...args], /Ready on/);
   return { child, url: `http://127.0.0.1:${p}`, port: p };
 }
 
@@ -516,6 +522,40 @@ async function tracingScenarios() {
   results.push({ label: `(f) hello, tail attached vs unwatched${suffix}`, peer: "hearth serve unwatched", h: median(runs["tail attached"]), w: base });
 }
 
+// (g), (h): rate limiting. One Worker directory per configuration; hearth dev on each.
+async function rateLimitScenario(worker, args = []) {
+  const server = await startHearth([path.join(HERE, "workers", worker)], args);
+  try {
+    await waitHttp(server.url + "/");
+    try {
+      execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, server.url + "/"], { stdio: "ignore" });
+    } catch {}
+    return measure(server.child, server.url + "/");
+  } finally {
+    await stop(server.child);
+  }
+}
+
+async function startMemcached() {
+  const p = port();
+  const child = spawn("memcached", ["-l", "127.0.0.1", "-p", String(p), "-U", "0", "-t", "1", "-m", "64", "-u", "root"], { stdio: "ignore" });
+  for (let i = 0; i < 100; i++) {
+    try {
+      execFileSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${p}`], { stdio: "ignore" });
+      return { child, port: p };
+    } catch {
+      await sleep(50);
+    }
+  }
+  throw new Error("memcached did not start");
+}
+
+// The raw limit: memcached_bench's own pipelined client (and hearth's client library alone).
+function memcachedBench(p, extra = []) {
+  const out = execFileSync(MEMCACHED_BENCH, [`127.0.0.1:${p}`, "--seconds", String(Math.max(3, Math.round(DURATION / 2))), ...extra], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").at(-1));
+}
+
 // ---- main --------------------------------------------------------------------------------
 
 const hearthVersion = execFileSync(HEARTH, ["--version"], { encoding: "utf8" }).trim();
@@ -533,6 +573,24 @@ if (ONLY.includes("c")) await scenario("(c) 100 Workers loaded", manyWorkersScen
 if (ONLY.includes("d")) await scenario("(d) hello, serve 50/50 split vs dev", splitScenario, "hearth dev", ROUNDS);
 if (ONLY.includes("e")) await scenario(`(e) deploy to live, ${DEPLOYS} deploys`, deployLatencyScenario);
 if (ONLY.includes("f")) await tracingScenarios();
+if (ONLY.includes("g"))
+  await scenario("(g) limit() per request, embedded", (which) => rateLimitScenario(which === "hearth" ? "ratelimit" : "ratelimit-none"), "hearth, no limit() call", ROUNDS);
+let rawMemcached = null;
+if (ONLY.includes("h")) {
+  const mc = await startMemcached();
+  try {
+    await scenario(
+      "(h) limit() per request, memcached backend",
+      (which) => rateLimitScenario("ratelimit", which === "hearth" ? ["--ratelimit", `memcached://127.0.0.1:${mc.port}`] : []),
+      "hearth, embedded backend",
+      ROUNDS,
+    );
+    rawMemcached = { raw: memcachedBench(mc.port), client: memcachedBench(mc.port, ["--client"]) };
+    process.stderr.write(`   memcached_bench: ${JSON.stringify(rawMemcached)}\n`);
+  } finally {
+    mc.child.kill("SIGKILL");
+  }
+}
 
 // ---- report ------------------------------------------------------------------------------
 
@@ -560,6 +618,11 @@ for (const { label, peer, h, w } of results) {
     first = false;
   }
   if (h.non2xx || w.non2xx) md += `| | non-2xx | ${h.non2xx} | ${w.non2xx} | |\n`;
+}
+if (rawMemcached) {
+  const h = results.find((r) => r.label.startsWith("(h)")).h;
+  const drove = 2 * h.rps; // each limit() is two memcached commands (read the previous window, add to this one)
+  md += `\nmemcached commands/s: hearth (h) ${Math.round(drove)} (2 per limit()); hearth's client alone (memcached_bench --client) ${Math.round(rawMemcached.client.ops_per_sec)}; raw pipelined client (memcached_bench) ${Math.round(rawMemcached.raw.ops_per_sec)} — hearth at ${(drove / rawMemcached.raw.ops_per_sec).toFixed(2)}× of the raw limit, the client alone at ${(rawMemcached.client.ops_per_sec / rawMemcached.raw.ops_per_sec).toFixed(2)}×.\n`;
 }
 const file = path.join(OUT, `report-${date}.md`);
 writeFileSync(file, md);

@@ -63,6 +63,12 @@ e2e() {
   HEARTH_BIN="$bin" node --test --test-concurrency=2 tests/e2e/
 }
 
+# Tests of code shared by every loop thread, built with ThreadSanitizer.
+tsan_tests() {
+  make --no-print-directory build/tsan/test_ratelimit || return 1
+  TSAN_OPTIONS="halt_on_error=1" build/tsan/test_ratelimit
+}
+
 fuzz() {
   if [ "$FUZZ_SECONDS" = "0" ]; then
     echo "fuzzing skipped (HEARTH_FUZZ_SECONDS=0)"
@@ -93,6 +99,7 @@ run_step "end-to-end tests" e2e build/hearth
 run_step "C unit tests (ASan+UBSan)" unit_tests build/asan
 run_step "conformance suites (ASan+UBSan)" conformance build/asan
 run_step "end-to-end tests (ASan+UBSan)" e2e build/asan/hearth
+run_step "rate limiter threads (TSan)" tsan_tests
 run_step "fuzzing (libFuzzer, ${FUZZ_SECONDS}s per target)" fuzz
 
 printf '\n\033[1m== summary\033[0m\n'

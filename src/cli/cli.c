@@ -59,6 +59,16 @@ int cli_server_option(int argc, char **argv, int *i, server_config *cfg, const c
             cfg->http.request_timeout_ms = ms ? ms : 1;
         else
             cfg->http.idle_timeout_ms = ms ? ms : 1;
+    } else if (!strcmp(a, "--ratelimit")) {
+        /* Checked when the server starts (ratelimiter_new), with the other startup errors. */
+        if (!v || !*v)
+            return cli_usage_error(usage, "--ratelimit needs embedded or memcached://HOST:PORT"),
+                   -1;
+        cfg->ratelimit = v;
+    } else if (!strcmp(a, "--ratelimit-fail")) {
+        if (!v || (strcmp(v, "open") != 0 && strcmp(v, "closed") != 0))
+            return cli_usage_error(usage, "--ratelimit-fail needs open or closed"), -1;
+        cfg->ratelimit_fail_closed = !strcmp(v, "closed");
     } else {
         return 0;
     }

@@ -27,8 +27,8 @@ int cli_usage_error(const char *usage, const char *msg);
 
 struct server_config;
 /* The options `dev` and `serve` share: --threads, --max-body-size, --memory-limit,
- * --request-timeout, --idle-timeout. Returns 1 if argv[*i] is one (with *i moved past its
- * value), 0 if it is not, or -1 after printing a usage error. */
+ * --request-timeout, --idle-timeout, --ratelimit, --ratelimit-fail. Returns 1 if argv[*i] is one
+ * (with *i moved past its value), 0 if it is not, or -1 after printing a usage error. */
 int cli_server_option(int argc, char **argv, int *i, struct server_config *cfg, const char *usage);
 
 #endif

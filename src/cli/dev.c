@@ -35,6 +35,9 @@ static const char kDevUsage[] =
     "  --request-timeout S   seconds a client may take to send a request (default 30)\n"
     "  --idle-timeout S      seconds an idle keep-alive connection stays open (default 60)\n"
     "  --memory-limit MIB    JavaScript heap per Worker instance (default 128)\n"
+    "  --ratelimit BACKEND   rate limit counters: embedded (default) or\n"
+    "                        memcached://HOST:PORT[,HOST:PORT...] (shared by processes)\n"
+    "  --ratelimit-fail MODE when memcached cannot answer: open (allow, default) or closed\n"
     "  -h, --help            show this help\n";
 
 typedef struct dev_project {

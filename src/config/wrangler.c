@@ -18,6 +18,7 @@
 #include "config/jsonc.h"
 #include "config/toml.h"
 #include "platform/route_pattern.h"
+#include "ratelimit/binding.h"
 
 /* ---- diagnostics ------------------------------------------------------------------------- */
 
@@ -126,8 +127,8 @@ static const struct {
     {"build", KEY_UNSUPPORTED, "hearth runs the files as they are and does not run build commands"},
     {"routes", KEY_SUPPORTED, NULL},
     {"route", KEY_SUPPORTED, NULL},
-    {"ratelimits", KEY_LATER, "the rate limiting binding is not implemented yet"},
-    {"unsafe", KEY_LATER, "unsafe bindings are not implemented yet"},
+    {"ratelimits", KEY_SUPPORTED, NULL},
+    {"unsafe", KEY_SUPPORTED, NULL},
     {"durable_objects", KEY_LATER, "Durable Objects are not implemented yet"},
     {"migrations", KEY_LATER, "Durable Objects are not implemented yet"},
     {"services", KEY_LATER, "service bindings are not implemented yet"},
@@ -467,6 +468,89 @@ static void load_version_metadata(loader *l, const cfg_value *doc, json_t *bindi
     json_array_append_new(bindings, b);
 }
 
+/* One rate limit binding, from [[ratelimits]] (`what` = "ratelimits[0]") or from
+ * [[unsafe.bindings]] with type = "ratelimit" (then `type` is among the keys). */
+static void load_ratelimit(loader *l, const cfg_value *e, const char *what, json_t *bindings) {
+    static const char *const known[] = {"name", "namespace_id", "simple", "type"};
+    for (size_t i = 0; i < e->u.tab.len; i++) {
+        size_t k = 0;
+        while (k < 4 && strcmp(known[k], e->u.tab.keys[i]) != 0) k++;
+        if (k == 4)
+            diag(l, false, e->u.tab.vals[i]->line, "unknown key \"%s.%s\" (ignored)", what,
+                 e->u.tab.keys[i]);
+    }
+    const cfg_value *name = cfg_table_get(e, "name");
+    if (!name || name->type != CFG_STRING || !name->u.str.len) {
+        diag(l, true, e->line,
+             "\"%s.name\" is required: the name of the binding in env, e.g. name = "
+             "\"MY_RATE_LIMITER\"",
+             what);
+        return;
+    }
+    json_t *b = json_pack("{s:s, s:s}", "type", "ratelimit", "name", name->u.str.ptr);
+    const cfg_value *ns = cfg_table_get(e, "namespace_id");
+    const cfg_value *simple = cfg_table_get(e, "simple");
+    if (ns) json_object_set_new(b, "namespace_id", cfg_to_json(ns));
+    if (simple) json_object_set_new(b, "simple", cfg_to_json(simple));
+    char field[32], msg[200];
+    if (!ratelimit_binding_check(b, field, sizeof field, msg, sizeof msg)) {
+        const cfg_value *at = !strcmp(field, "namespace_id") ? ns : simple;
+        diag(l, true, at ? at->line : e->line,
+             "rate limit binding \"%s\": \"%s.%s\" %s; e.g. namespace_id = \"1001\", simple = "
+             "{ limit = 100, period = 60 }",
+             name->u.str.ptr, what, field, msg);
+        json_decref(b);
+        return;
+    }
+    json_array_append_new(bindings, b);
+}
+
+/* [[ratelimits]] name = "X", namespace_id = "1001", simple = { limit = 100, period = 60 }. */
+static void load_ratelimits(loader *l, const cfg_value *doc, json_t *bindings) {
+    const cfg_value *list =
+        get_typed(l, doc, "", "ratelimits", CFG_ARRAY,
+                  "[[ratelimits]] name = \"LIMITER\" namespace_id = \"1001\" simple = { "
+                  "limit = 100, period = 60 }");
+    for (size_t i = 0; list && i < list->u.arr.len; i++) {
+        const cfg_value *e = list->u.arr.items[i];
+        char what[40];
+        snprintf(what, sizeof what, "ratelimits[%zu]", i);
+        if (e->type != CFG_TABLE) {
+            diag(l, true, e->line, "\"%s\" must be a table, e.g. { name = \"LIMITER\", ... }",
+                 what);
+            continue;
+        }
+        load_ratelimit(l, e, what, bindings);
+    }
+}
+
+/* The older form: [[unsafe.bindings]] type = "ratelimit", with the same fields. Other unsafe
+ * bindings are platform internals hearth does not have. */
+static void load_unsafe(loader *l, const cfg_value *doc, json_t *bindings) {
+    const cfg_value *unsafe =
+        get_typed(l, doc, "", "unsafe", CFG_TABLE, "[[unsafe.bindings]] type = \"ratelimit\"");
+    if (!unsafe) return;
+    for (size_t i = 0; i < unsafe->u.tab.len; i++)
+        if (strcmp(unsafe->u.tab.keys[i], "bindings") != 0)
+            diag(l, false, unsafe->u.tab.vals[i]->line, "\"unsafe.%s\" is not supported (ignored)",
+                 unsafe->u.tab.keys[i]);
+    const cfg_value *list = get_typed(l, unsafe, "unsafe.", "bindings", CFG_ARRAY,
+                                      "[[unsafe.bindings]] type = \"ratelimit\"");
+    for (size_t i = 0; list && i < list->u.arr.len; i++) {
+        const cfg_value *e = list->u.arr.items[i];
+        char what[40];
+        snprintf(what, sizeof what, "unsafe.bindings[%zu]", i);
+        const cfg_value *type = e->type == CFG_TABLE ? cfg_table_get(e, "type") : NULL;
+        if (!type || type->type != CFG_STRING || strcmp(type->u.str.ptr, "ratelimit") != 0) {
+            diag(l, true, e->line,
+                 "\"%s.type\": hearth supports only type = \"ratelimit\" among unsafe bindings",
+                 what);
+            continue;
+        }
+        load_ratelimit(l, e, what, bindings);
+    }
+}
+
 /* route = "..." or routes = [...], each a pattern string or a table with one ({ pattern =
  * "api.example.com/...", zone_name = "..." }: zones mean nothing to hearth). Only checked
  * here: `hearth deploy` uploads the patterns, `hearth dev` serves every host anyway. */
@@ -757,6 +841,8 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     json_t *bindings = json_array();
     load_vars(&l, doc, bindings);
     load_version_metadata(&l, doc, bindings);
+    load_ratelimits(&l, doc, bindings);
+    load_unsafe(&l, doc, bindings);
     load_dev_vars(&l, bindings);
     out->bindings_json = json_dumps(bindings, JSON_COMPACT);
     json_decref(bindings);

@@ -18,6 +18,9 @@
 #include "platform/control.h"
 #include "platform/route_pattern.h"
 #include "webapi/url.h"
+#include "platform/server.h"
+#include "ratelimit/binding.h"
+#include "ratelimit/ratelimit.h"
 
 /* ---- responses --------------------------------------------------------------------------- */
 
@@ -206,10 +209,17 @@ static bool check_bindings(json_t *bindings, char *err, size_t errlen) {
                          i);
                 return false;
             }
+        } else if (!strcmp(type, "ratelimit")) {
+            char field[32], msg[200];
+            if (!ratelimit_binding_check(b, field, sizeof field, msg, sizeof msg)) {
+                snprintf(err, errlen, "metadata.bindings[%zu].%s: %s (binding \"%s\")", i, field,
+                         msg, name);
+                return false;
+            }
         } else if (strcmp(type, "version_metadata") != 0) {
             snprintf(err, errlen,
                      "metadata.bindings[%zu].type: unknown binding type \"%s\" (hearth supports "
-                     "plain_text, secret_text, json, version_metadata)",
+                     "plain_text, secret_text, json, version_metadata, ratelimit)",
                      i, type);
             return false;
         }
@@ -838,6 +848,8 @@ void api_handle(control *c, http_request *req) {
     if (strcmp(t, "/metrics") == 0 || strncmp(t, "/metrics?", 9) == 0) {
         buf out = {0};
         metrics_render_prometheus(c->cfg.metrics, &out);
+        if (c->cfg.server && c->cfg.server->ratelimiter)
+            ratelimiter_render_prometheus(c->cfg.server->ratelimiter, &out);
         http_respond(req, 200, NULL, "content-type: text/plain; version=0.0.4\r\n", 41,
                      out.data ? out.data : "", out.len);
         buf_free(&out);

@@ -2,6 +2,7 @@
 
 #include "platform/console.h"
 #include "platform/invocation.h"
+#include "platform/ratelimit_ops.h"
 #include "platform/timers.h"
 #include "platform/tracing.h"
 #include "webapi/crypto.h"
@@ -16,4 +17,5 @@ void runtime_ops_register(void) {
     encoding_ops_register();
     crypto_ops_register();
     url_ops_register();
+    ratelimit_ops_register();
 }

@@ -14,6 +14,7 @@
 #include "base/alloc.h"
 #include "net/listen.h"
 #include "observe/metrics.h"
+#include "ratelimit/ratelimit.h"
 
 /* How often the watchdog looks at the running JavaScript; the CPU limit is enforced to within
  * about this much. */
@@ -79,13 +80,23 @@ int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t
         snprintf(srv->cfg.default_host, sizeof srv->cfg.default_host, "%s:%d", cfg->ip, cfg->port);
     if (getrandom(&srv->request_id_salt, sizeof srv->request_id_salt, 0) < 0)
         srv->request_id_salt = (uint64_t)time(NULL) * 2654435761u;
+    ratelimit_options rl;
+    memset(&rl, 0, sizeof rl);
+    rl.backend = cfg->ratelimit;
+    rl.fail_closed = cfg->ratelimit_fail_closed;
+    srv->ratelimiter = ratelimiter_new(&rl, err, errlen);
+    if (!srv->ratelimiter) return -1;
 
     int port = cfg->port;
     /* SO_REUSEPORT would let a second hearth share a port another one already serves (and
      * split its traffic); a plain bind first makes "address in use" an error as users expect. */
     if (port != 0) {
         int probe = net_port_free(cfg->ip, port, err, errlen);
-        if (probe < 0) return -1;
+        if (probe < 0) {
+            ratelimiter_free(srv->ratelimiter);
+            srv->ratelimiter = NULL;
+            return -1;
+        }
     }
     int fds[256];
     if (n > 256) n = 256;
@@ -168,4 +179,6 @@ void server_stop(hearth_server *srv) {
     free(srv->shards);
     srv->shards = NULL;
     srv->shard_count = 0;
+    ratelimiter_free(srv->ratelimiter); /* after the threads: they held its per-thread sides */
+    srv->ratelimiter = NULL;
 }

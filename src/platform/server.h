@@ -21,10 +21,12 @@ typedef struct server_config {
     bool access_log;
     char default_host[128]; /* Host used for request.url when a client sent none */
     uint64_t shutdown_grace_ms;
-    size_t realm_heap_limit;   /* bytes per realm; default 128 MiB */
-    struct logstore *logstore; /* where [observability]-enabled Workers' events go (serve) */
-    uint64_t unload_idle_ms;   /* realms of versions in no active deployment are unloaded after
-                                * this long without a request; default 30 s */
+    size_t realm_heap_limit;    /* bytes per realm; default 128 MiB */
+    struct logstore *logstore;  /* where [observability]-enabled Workers' events go (serve) */
+    const char *ratelimit;      /* --ratelimit: "embedded" (NULL too) or "memcached://..." */
+    bool ratelimit_fail_closed; /* --ratelimit-fail closed */
+    uint64_t unload_idle_ms;    /* realms of versions in no active deployment are unloaded after
+                                 * this long without a request; default 30 s */
 } server_config;
 
 void server_config_defaults(server_config *cfg);
@@ -35,6 +37,7 @@ struct hearth_server {
     unsigned shard_count;
     int port; /* the port actually bound */
     uint64_t request_id_salt;
+    struct ratelimiter *ratelimiter; /* behind env.X.limit() (src/ratelimit/) */
     uv_thread_t watchdog;
     atomic_bool watchdog_stop;
 };

@@ -13,6 +13,7 @@
 #include "platform/invocation.h"
 #include "platform/server.h"
 #include "platform/timers.h"
+#include "ratelimit/ratelimit.h"
 
 shard *shard_of(js_call *c) {
     return js_shard_host(js_call_shard(c));
@@ -222,6 +223,8 @@ static void check_stop(uv_timer_t *t) {
     if (!shard_idle(sh)) invocation_fail_all(sh, "The server is shutting down");
     sweep_realms(sh);
     flush_logs(sh);
+    ratelimit_thread_close(sh->ratelimit); /* its connections, before the walk closes all */
+    sh->ratelimit = NULL;
     uv_walk(&sh->loop, close_walk_cb, NULL);
 }
 
@@ -289,6 +292,7 @@ int shard_thread_setup(shard *sh, char *err, size_t errlen) {
     uv_timer_start(&sh->idle_timer, on_idle_sweep, every, every);
     uv_unref((uv_handle_t *)&sh->idle_timer);
     tail_workers_init(sh);
+    sh->ratelimit = ratelimit_thread_new(srv->ratelimiter, &sh->loop);
     js_shard_options o = {0};
     o.index = sh->index;
     o.max_heap_bytes = 2048u * 1024 * 1024;

@@ -42,6 +42,7 @@ typedef struct shard {
     uv_timer_t idle_timer; /* unloads realms of versions that are only reachable by preview */
     uv_idle_t tail_idle;   /* runs queued Tail Worker batches (tail_workers.c) */
     struct tail_batch *tail_batches;
+    struct ratelimit_thread *ratelimit; /* this thread's side of the rate limiter */
     atomic_bool snapshot_changed;
     atomic_uint_fast64_t snapshot_generation; /* of the snapshot this shard serves from */
     atomic_bool stop_requested;

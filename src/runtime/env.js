@@ -1,5 +1,7 @@
 // The `env` object handed to handlers, built from the version's bindings (the Cloudflare
 // upload-metadata form: [{ type, name, ... }]).
+import ops from "./ops.js";
+
 export function buildEnv(bindings, facts) {
   const env = {};
   for (const b of bindings) {
@@ -19,6 +21,11 @@ export function buildEnv(bindings, facts) {
           timestamp: facts.version?.timestamp ?? "",
         });
         break;
+      case "ratelimit": {
+        const { RateLimit } = ops.loadModule("ratelimit.js");
+        env[b.name] = new RateLimit(b);
+        break;
+      }
       default:
         throw new Error(`binding "${b.name}" has type "${b.type}", which hearth does not support`);
     }

@@ -2,6 +2,7 @@
 // (globals.js), then receives the Worker's module namespace (init) and every event C delivers
 // (dispatch).
 import "./globals.js";
+import ops from "./ops.js";
 import { buildEnv } from "./env.js";
 import { onDrain, startFetch, startTail } from "./invocation.js";
 import { fireTimer } from "./timers.js";
@@ -34,6 +35,9 @@ export function dispatch(kind, a, b, c, d, e, f) {
       return;
     case "drain":
       onDrain(a);
+      return;
+    case "ratelimit":
+      ops.loadModule("ratelimit.js").settle(a, b);
       return;
     default:
       throw new Error(`hearth runtime: unknown event ${kind}`);

@@ -1109,6 +1109,57 @@ static void test_wrangler_observability_and_tail_consumers(void **state) {
     remove_project(dir);
 }
 
+static void test_wrangler_ratelimits(void **state) {
+    (void)state;
+    char *dir = project_dir("ratelimits");
+    worker_config c;
+    config_diag d;
+    /* Both forms become the upload metadata's ratelimit binding. */
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "[[ratelimits]]\nname = \"A\"\nnamespace_id = \"1001\"\n"
+               "simple = { limit = 100, period = 60 }\n"
+               "[[unsafe.bindings]]\nname = \"B\"\ntype = \"ratelimit\"\nnamespace_id = \"7\"\n"
+               "simple = { limit = 5, period = 10 }\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_int_equal(d.warnings, 0);
+    assert_non_null(strstr(c.bindings_json,
+                           "{\"type\":\"ratelimit\",\"name\":\"A\",\"namespace_id\":\"1001\","
+                           "\"simple\":{\"limit\":100,\"period\":60}}"));
+    assert_non_null(strstr(c.bindings_json,
+                           "{\"type\":\"ratelimit\",\"name\":\"B\",\"namespace_id\":\"7\","
+                           "\"simple\":{\"limit\":5,\"period\":10}}"));
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"       /* 1, 2 */
+               "[[ratelimits]]\nname = \"A\"\nnamespace_id = \"x\"\n"         /* 3-5 */
+               "simple = { limit = 100, period = 60 }\ncolour = 1\n"          /* 6, 7 */
+               "[[ratelimits]]\nname = \"B\"\nnamespace_id = \"1\"\n"         /* 8-10 */
+               "simple = { limit = 0, period = 60 }\n"                        /* 11 */
+               "[[unsafe.bindings]]\nname = \"C\"\ntype = \"ratelimit\"\n"    /* 12-14 */
+               "namespace_id = \"1\"\nsimple = { limit = 1, period = 120 }\n" /* 15, 16 */
+               "[unsafe.metadata]\nx = 1\n");                                 /* 17, 18 */
+    assert_int_equal(load_project(dir, &c, &d), -1);
+    assert_int_equal(d.errors, 3);
+    assert_diag(dir, &d,
+                "/wrangler.toml:5: error: rate limit binding \"A\": \"ratelimits[0].namespace_id\" "
+                "must be a string holding a positive integer, e.g. \"1001\" (got \"x\")");
+    assert_diag(dir, &d, "/wrangler.toml:7: warning: unknown key \"ratelimits[0].colour\"");
+    assert_diag(
+        dir, &d,
+        "/wrangler.toml:11: error: rate limit binding \"B\": \"ratelimits[1].simple.limit\" "
+        "must be a positive integer (at most 1000000000), got 0");
+    assert_diag(dir, &d,
+                "/wrangler.toml:16: error: rate limit binding \"C\": "
+                "\"unsafe.bindings[0].simple.period\" must be 10 or 60 (seconds), got 120");
+    assert_diag(dir, &d, "/wrangler.toml:17: warning: \"unsafe.metadata\" is not supported");
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
 static void test_wrangler_routes(void **state) {
     (void)state;
     char *dir = project_dir("routes");
@@ -1504,6 +1555,7 @@ int main(void) {
         cmocka_unit_test(test_wrangler_unknown_and_unsupported_keys),
         cmocka_unit_test(test_wrangler_routes),
         cmocka_unit_test(test_wrangler_observability_and_tail_consumers),
+        cmocka_unit_test(test_wrangler_ratelimits),
         cmocka_unit_test(test_wrangler_errors_name_file_line_and_key),
         cmocka_unit_test(test_wrangler_json),
         cmocka_unit_test(test_wrangler_jsonc),
