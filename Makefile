@@ -44,11 +44,20 @@ CONF_BINS  := $(CONF_SRCS:tests/conformance/%.c=$(BUILD)/tests/conformance_%)
 HELPER_SRCS := $(wildcard tests/unit/ws_*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all tests deps run test unit bench clean format check-format fuzzers
-all: $(BUILD)/hearth
+EXAMPLE_WASM := examples/wasm/src/checksum.wasm
 
-# The binary plus every C test program.
-tests: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS) $(HELPER_BINS)
+.PHONY: all tests deps run test unit bench clean format check-format fuzzers
+all: $(BUILD)/hearth $(EXAMPLE_WASM)
+
+# The binary plus every C test program (and the WebAssembly example the tests run).
+tests: $(BUILD)/hearth $(UNIT_BINS) $(CONF_BINS) $(HELPER_BINS) $(EXAMPLE_WASM)
+
+# examples/wasm: C compiled to WebAssembly with Debian's clang and wasm-ld (package lld).
+# Functions the C leaves undefined become imports the Worker provides.
+$(EXAMPLE_WASM): examples/wasm/src/checksum.c
+	clang --target=wasm32 -O2 -nostdlib -Wl,--no-entry -Wl,--allow-undefined \
+	  -Wl,--export=crc32 -Wl,--export=fib -Wl,--export=input_buffer -Wl,--export=input_capacity \
+	  -o $@ $<
 
 $(BUILD)/hearth: $(BUILD)/src/main.o $(BUILD)/libhearth.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -117,6 +126,8 @@ FUZZ_LIBS_websocket := -lwslay -luv -lhttp_parser -lcrypto
 FUZZ_SRCS_sourcemap := src/observe/sourcemap.c src/observe/sourcemap_slim.c src/observe/sourcemap_stack.c $(FUZZ_BASE)
 FUZZ_LIBS_sourcemap := -ljansson -lm
 FUZZ_SRCS_memcached := src/ratelimit/memcached_reply.c $(FUZZ_BASE)
+FUZZ_SRCS_crypto_import := src/webapi/crypto_pkey.c src/webapi/crypto_sym.c
+FUZZ_LIBS_crypto_import := -lcrypto
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)
@@ -136,7 +147,7 @@ deps:
 	@scripts/install-deps.sh
 
 run: deps
-	@$(MAKE) --no-print-directory $(BUILD)/hearth
+	@$(MAKE) --no-print-directory $(BUILD)/hearth $(EXAMPLE_WASM)
 	HEARTH=$(BUILD)/hearth scripts/run.sh
 
 test: deps

@@ -47,9 +47,11 @@ conformance() {
   return $ok
 }
 
-# The end-to-end tests' npm dependencies (tests/e2e/package.json: the `ws` WebSocket client, ...).
+# The end-to-end tests' npm dependencies (tests/e2e/package.json: the `ws` WebSocket client, ...),
+# and bench/'s (workerd, which tests/e2e/workers_differential.test.mjs runs the corpus on).
 e2e_deps() {
-  (cd tests/e2e && { npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent; })
+  (cd tests/e2e && { npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent; }) &&
+    (cd bench && { npm ci --no-audit --no-fund --silent 2>/dev/null || npm install --no-audit --no-fund --silent; })
 }
 
 # The JavaScript tests compare hearth with npm packages (tests/js/package.json: esbuild,

@@ -37,7 +37,7 @@ until curl -fsS -o /dev/null -H "Authorization: Bearer $HEARTH_ADMIN_TOKEN" \
 done
 
 export HEARTH_API_URL=http://$ADMIN HEARTH_API_TOKEN=$HEARTH_ADMIN_TOKEN
-for example in examples/hello examples/greeter examples/ratelimit; do
+for example in examples/hello examples/greeter examples/ratelimit examples/wasm; do
     "$HEARTH" deploy "$example" -m "make run"
 done
 
@@ -47,6 +47,7 @@ cat >&2 <<EOF
 [make run]   hello    http://hello.localhost:8787/   (also every host without its own Worker)
 [make run]   greeter  http://greeter.localhost:8787/ (says which version answered)
 [make run]   ratelimit http://ratelimit.localhost:8787/ (429 after 100 requests to a path in a minute)
+[make run]   wasm     http://wasm.localhost:8787/fib/40 (C compiled to WebAssembly)
 [make run] Control API: http://$ADMIN/client/v4   metrics: http://$ADMIN/metrics
 [make run] Admin API token: $HEARTH_ADMIN_TOKEN   (kept in $TOKEN_FILE)
 [make run] Try, in another terminal:

@@ -147,6 +147,11 @@ static json_t *upload_metadata(const project_bundle *b, const upload_options *o)
     for (size_t i = 0; i < cfg->tail_consumer_count; i++)
         json_array_append_new(tails, json_pack("{s:s}", "service", cfg->tail_consumers[i]));
     json_object_set_new(meta, "tail_consumers", tails);
+    /* [triggers] crons: when the deployed version's scheduled() runs (docs/config.md). */
+    json_t *crons = json_array();
+    for (size_t i = 0; i < cfg->cron_count; i++)
+        json_array_append_new(crons, json_string(cfg->crons[i]));
+    json_object_set_new(meta, "triggers", json_pack("{s:o}", "crons", crons));
     return meta;
 }
 

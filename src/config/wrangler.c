@@ -17,6 +17,7 @@
 #include "config/dotenv.h"
 #include "config/jsonc.h"
 #include "config/toml.h"
+#include "platform/cron.h"
 #include "platform/route_pattern.h"
 #include "ratelimit/binding.h"
 
@@ -135,7 +136,7 @@ static const struct {
     {"version_metadata", KEY_SUPPORTED, NULL},
     {"observability", KEY_SUPPORTED, NULL},
     {"tail_consumers", KEY_SUPPORTED, NULL},
-    {"triggers", KEY_LATER, "cron triggers are not implemented yet"},
+    {"triggers", KEY_SUPPORTED, NULL},
     {"env", KEY_LATER, "environments are not implemented yet; the top-level settings are used"},
     {"kv_namespaces", KEY_UNSUPPORTED, NULL},
     {"r2_buckets", KEY_UNSUPPORTED, NULL},
@@ -466,6 +467,35 @@ static void load_version_metadata(loader *l, const cfg_value *doc, json_t *bindi
     }
     json_t *b = json_pack("{s:s, s:s}", "type", "version_metadata", "name", name->u.str.ptr);
     json_array_append_new(bindings, b);
+}
+
+/* [triggers] crons = ["0 * * * *", ...]: when scheduled() runs (UTC; platform/cron.h). */
+static void load_triggers(loader *l, const cfg_value *doc) {
+    const cfg_value *t =
+        get_typed(l, doc, "", "triggers", CFG_TABLE, "[triggers] crons = [\"*/5 * * * *\"]");
+    if (!t) return;
+    for (size_t i = 0; i < t->u.tab.len; i++)
+        if (strcmp(t->u.tab.keys[i], "crons") != 0)
+            diag(l, false, t->u.tab.vals[i]->line, "unknown key \"triggers.%s\" (ignored)",
+                 t->u.tab.keys[i]);
+    const cfg_value *crons =
+        get_typed(l, t, "triggers.", "crons", CFG_ARRAY, "crons = [\"*/5 * * * *\"]");
+    for (size_t i = 0; crons && i < crons->u.arr.len; i++) {
+        const cfg_value *e = crons->u.arr.items[i];
+        char err[200];
+        cron_expr expr;
+        if (e->type != CFG_STRING) {
+            diag(l, true, e->line, "\"triggers.crons[%zu]\" must be a string such as \"0 * * * *\"",
+                 i);
+            continue;
+        }
+        if (cron_parse(e->u.str.ptr, &expr, err, sizeof err) != 0) {
+            diag(l, true, e->line, "\"triggers.crons[%zu]\" (\"%s\"): %s", i, e->u.str.ptr, err);
+            continue;
+        }
+        l->c->crons = xrealloc(l->c->crons, (l->c->cron_count + 1) * sizeof(char *));
+        l->c->crons[l->c->cron_count++] = xstrdup(e->u.str.ptr);
+    }
 }
 
 /* One rate limit binding, from [[ratelimits]] (`what` = "ratelimits[0]") or from
@@ -834,6 +864,7 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     load_routes(&l, doc);
     load_observability(&l, doc);
     load_tail_consumers(&l, doc);
+    load_triggers(&l, doc);
     const cfg_value *usm =
         get_typed(&l, doc, "", "upload_source_maps", CFG_BOOL, "upload_source_maps = true");
     out->upload_source_maps = usm && usm->u.b;
@@ -859,6 +890,8 @@ void worker_config_free(worker_config *c) {
     free(c->compatibility_flags);
     for (size_t i = 0; i < c->tail_consumer_count; i++) free(c->tail_consumers[i]);
     free(c->tail_consumers);
+    for (size_t i = 0; i < c->cron_count; i++) free(c->crons[i]);
+    free(c->crons);
     for (size_t i = 0; i < c->rule_count; i++) {
         for (size_t g = 0; g < c->rules[i].glob_count; g++) free(c->rules[i].globs[g]);
         free(c->rules[i].globs);

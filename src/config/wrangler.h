@@ -35,6 +35,8 @@ typedef struct worker_config {
     double head_sampling_rate; /* [observability] head_sampling_rate, 0..1 (default 1) */
     char **tail_consumers;     /* tail_consumers = [{ service = "..." }] */
     size_t tail_consumer_count;
+    char **crons; /* [triggers] crons = ["0 * * * *", ...], each checked by cron_parse */
+    size_t cron_count;
     module_rule *rules; /* user rules first, then wrangler's defaults */
     size_t rule_count;
     char *bindings_json; /* Cloudflare upload-metadata form: vars, .dev.vars secrets, ... */

@@ -5,6 +5,7 @@
 // js_ret_*; the trampoline creates the JavaScript result only after the C function returned.
 // That rule (no engine allocation while C code holds pointers into engine memory) is what makes
 // it safe to hand C borrowed views of strings and buffers.
+#include <deque>
 #include <js/Array.h>
 #include <js/ArrayBuffer.h>
 #include <js/ArrayBufferMaybeShared.h>
@@ -67,7 +68,8 @@ struct js_call {
     std::string throw_class, throw_message;
     // Storage for converted arguments, alive until the op returns.
     std::vector<std::unique_ptr<char[]>> strings;
-    std::vector<std::string> copies;
+    // A deque: growing it must not move earlier copies (an op may hold pointers to several).
+    std::deque<std::string> copies;
 };
 
 static void arg_type_error(js_call *c, size_t i, const char *expected) {

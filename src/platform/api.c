@@ -16,6 +16,7 @@
 #include "observe/sourcemap.h"
 #include "platform/api_internal.h"
 #include "platform/control.h"
+#include "platform/cron.h"
 #include "platform/route_pattern.h"
 #include "webapi/url.h"
 #include "platform/server.h"
@@ -311,6 +312,29 @@ static bool check_metadata(json_t *meta, char *err, size_t errlen) {
             }
         }
     }
+    if ((v = json_object_get(meta, "triggers"))) {
+        json_t *crons = json_object_get(v, "crons");
+        if (!json_is_object(v) || (crons && !json_is_array(crons))) {
+            snprintf(err, errlen,
+                     "metadata.triggers: expected { \"crons\": [\"<cron expression>\", ...] }");
+            return false;
+        }
+        size_t i;
+        json_t *c;
+        json_array_foreach(crons, i, c) {
+            cron_expr expr;
+            char why[200];
+            if (!json_is_string(c)) {
+                snprintf(err, errlen, "metadata.triggers.crons[%zu]: expected a string", i);
+                return false;
+            }
+            if (cron_parse(json_string_value(c), &expr, why, sizeof why) != 0) {
+                snprintf(err, errlen, "metadata.triggers.crons[%zu] (\"%s\"): %s", i,
+                         json_string_value(c), why);
+                return false;
+            }
+        }
+    }
     if ((v = json_object_get(meta, "routes"))) {
         size_t i;
         json_t *r;
@@ -441,6 +465,9 @@ valid:;
                   "tail_consumers",
                   json_object_get(meta, "tail_consumers") ? json_object_get(meta, "tail_consumers")
                                                           : no_array);
+    json_t *crons = json_object_get(json_object_get(meta, "triggers"), "crons");
+    json_object_set_new(settings, "triggers",
+                        json_pack("{s:O}", "crons", crons ? crons : no_array));
     json_t *draft = NULL;
     worker_version *v = NULL;
     char *error = NULL;

@@ -161,6 +161,15 @@ worker_version *control_compile(control *c, const char *script, json_t *version,
     }
     worker_version_set_tail_consumers(v, names, k);
     free(names);
+    json_t *crons = json_object_get(json_object_get(runtime, "triggers"), "crons");
+    size_t ncron = json_array_size(crons);
+    char **texts = xcalloc(ncron ? ncron : 1, sizeof *texts);
+    size_t kc = 0;
+    for (size_t i = 0; i < ncron; i++)
+        if (json_is_string(json_array_get(crons, i)))
+            texts[kc++] = (char *)json_string_value(json_array_get(crons, i));
+    worker_version_set_crons(v, texts, kc);
+    free(texts);
     v->created_on = xstrdup(
         json_string_value(json_object_get(json_object_get(version, "metadata"), "created_on")));
     return v;

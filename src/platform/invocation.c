@@ -1,5 +1,6 @@
 #include "platform/invocation.h"
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <time.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "platform/fetch_ops.h"
 #include "platform/server.h"
 #include "platform/timers.h"
 #include "observe/metrics.h"
@@ -81,6 +83,7 @@ static void invocation_free(invocation *inv) {
         inv->streaming = false;
     }
     timers_cancel_invocation(sh, inv->id);
+    fetch_ops_cancel_invocation(sh, inv->id);
     sh->invocations[inv->slot] = NULL;
     shard_realm_release(sh, inv->entry);
     free(inv->path);
@@ -235,16 +238,6 @@ static size_t host_without_port(const char *host, size_t len) {
     return colon ? (size_t)(colon - host) : len;
 }
 
-/* xorshift64*: the random point of requests without a Version-Key. Per shard, no locking. */
-static uint64_t shard_random(shard *sh) {
-    uint64_t x = sh->rng ? sh->rng : (uv_hrtime() | 1) * (sh->index + 1);
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    sh->rng = x;
-    return x * 2685821657736338717ull;
-}
-
 /* The worker version that serves req: by host, route or default, then within the active
  * deployment by override header, version key, or at random. */
 static worker_version *route_request(shard *sh, http_request *req, script_entry **se) {
@@ -277,6 +270,54 @@ static worker_version *route_request(shard *sh, http_request *req, script_entry 
                                  key ? 0 : shard_random(sh));
 }
 
+/* The value of query parameter `name` in target, decoded (%XX and + for space); NULL if absent. */
+static char *query_param(const char *target, size_t len, const char *name) {
+    const char *q = memchr(target, '?', len), *end = target + len;
+    size_t n = strlen(name);
+    for (const char *p = q ? q + 1 : end; p < end;) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - p) > n && !strncmp(p, name, n) && p[n] == '=') {
+            buf out = {0};
+            for (const char *s = p + n + 1; s < stop; s++) {
+                if (*s == '+') {
+                    buf_putc(&out, ' ');
+                } else if (*s == '%' && stop - s >= 3 && isxdigit((unsigned char)s[1]) &&
+                           isxdigit((unsigned char)s[2])) {
+                    char hex[3] = {s[1], s[2], 0};
+                    buf_putc(&out, (char)strtol(hex, NULL, 16));
+                    s += 2;
+                } else {
+                    buf_putc(&out, *s);
+                }
+            }
+            return buf_detach(&out, NULL);
+        }
+        p = stop + 1;
+    }
+    return NULL;
+}
+
+/* hearth dev, like wrangler dev: GET /__scheduled?cron=<expression>&time=<Unix ms> runs the
+ * Worker's scheduled() instead of fetch(). */
+static bool run_scheduled_endpoint(shard *sh, worker_version *v, http_request *req) {
+    const char *t = req->target.data ? req->target.data : "/";
+    size_t len = req->target.len;
+    if (!sh->server->cfg.dev || len < 12 || strncmp(t, "/__scheduled", 12) != 0 ||
+        (len > 12 && t[12] != '?'))
+        return false;
+    char *cron = query_param(t, len, "cron");
+    char *time = query_param(t, len, "time");
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    uint64_t at = time && *time ? strtoull(time, NULL, 10) : now;
+    invocation_run_scheduled(sh, v, cron ? cron : "", at, req);
+    free(cron);
+    free(time);
+    return true;
+}
+
 void invocation_handle_request(void *shard_ptr, http_request *req) {
     shard *sh = shard_ptr;
     script_entry *se;
@@ -287,6 +328,7 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
                      sizeof msg - 1);
         return;
     }
+    if (run_scheduled_endpoint(sh, v, req)) return;
     js_error err;
     realm_entry *e = shard_realm_for(sh, v, &err);
     if (!e) {
@@ -359,6 +401,48 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
         inv->js_done = true;
     }
     /* JS_RESULT_TERMINATED already failed the realm's invocations (invocation_fail_entry). */
+    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+}
+
+void invocation_run_scheduled(shard *sh, worker_version *v, const char *cron, uint64_t scheduled_ms,
+                              http_request *req) {
+    js_error err;
+    realm_entry *e = shard_realm_for(sh, v, &err);
+    if (!e) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        shard_log(sh, true, "[hearth] Worker %s failed to start for scheduled():\n%s\n",
+                  v->worker_name, text);
+        free(text);
+        if (req)
+            http_respond(req, 500, NULL, "content-type: text/plain; charset=utf-8\r\n", 41,
+                         "Worker failed to start.\n", 24);
+        return;
+    }
+    invocation *inv = invocation_new(sh, req, e);
+    inv->is_scheduled = true;
+    if (!req) {
+        inv->responded = true; /* a cron trigger has no one to answer */
+        snprintf(inv->method, sizeof inv->method, "CRON");
+        free(inv->path);
+        inv->path = xstrdup(cron);
+    }
+    js_args a = {0};
+    js_args_number(&a, (double)inv->id);
+    js_args_string(&a, cron, strlen(cron));
+    js_args_number(&a, (double)scheduled_ms);
+    js_args_bool(&a, req != NULL);
+    const char *reason = NULL;
+    if (shard_dispatch(sh, e, inv, "scheduled", &a, &err, &reason) == JS_RESULT_EXCEPTION) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        if (!inv->responded)
+            fail_uncaught(inv, text);
+        else
+            shard_log(sh, true, "[hearth] scheduled() of %s: %s\n", v->worker_name, text);
+        free(text);
+        inv->js_done = true;
+    }
     if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
 }
 
@@ -528,6 +612,10 @@ static void op_report_exception(js_call *c) {
     if (inv->is_tail) {
         shard_log(inv->sh, true, "[hearth] Tail Worker %s: %s\n", inv->entry->version->worker_name,
                   text);
+    } else if (inv->is_scheduled && !inv->req) {
+        inv->outcome = "exception";
+        shard_log(inv->sh, true, "[hearth] scheduled() of %s (cron \"%s\"): %s\n",
+                  inv->entry->version->worker_name, inv->path, text);
     } else if (log_only) {
         shard_log(inv->sh, true, "[hearth] %s %s: %s\n", inv->method, inv->path, text);
     } else if (inv->responded) {

@@ -33,6 +33,8 @@ struct invocation {
     struct trace_record *trace; /* its trace event so far, when someone watches (tracing.c) */
     bool store_log;             /* the event goes to the logs store */
     bool is_tail;               /* a Tail Worker's tail(): no request, no response */
+    bool is_scheduled;          /* scheduled(): from a cron trigger, or dev's /__scheduled */
+    int subrequests;            /* fetch() calls so far (fetch_ops.c limits them) */
 };
 
 /* Handles an HTTP request arriving at the shard's server. */
@@ -40,6 +42,12 @@ void invocation_handle_request(void *shard_ptr, http_request *req);
 
 /* Runs Tail Worker version v's tail() with a JSON array of trace events. */
 void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, size_t len);
+
+/* Runs v's scheduled(controller) for `cron` at scheduled_ms (Unix ms). With req (dev's
+ * /__scheduled endpoint) the request is answered once the handler settled: 200 "Ran scheduled
+ * event", or the error page. */
+void invocation_run_scheduled(shard *sh, worker_version *v, const char *cron, uint64_t scheduled_ms,
+                              http_request *req);
 
 invocation *invocation_lookup(shard *sh, uint64_t id);
 

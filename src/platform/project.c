@@ -226,6 +226,7 @@ int project_build(js_shard *compiler, const char *dir, const char *version_id,
     char *facts = worker_facts_json(&cfg, version_id);
     res->version = worker_version_new(cfg.name, version_id, program, bindings, facts, &limits);
     worker_version_set_tail_consumers(res->version, cfg.tail_consumers, cfg.tail_consumer_count);
+    worker_version_set_crons(res->version, cfg.crons, cfg.cron_count);
     res->version->source_maps = dev_source_maps(dir, program, res);
     /* Run the top-level code once now, so a Worker that throws while loading is reported at
      * startup (or on reload) instead of on its first request. */

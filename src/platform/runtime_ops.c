@@ -1,12 +1,14 @@
 #include "platform/runtime_ops.h"
 
 #include "platform/console.h"
+#include "platform/fetch_ops.h"
 #include "platform/invocation.h"
 #include "platform/ratelimit_ops.h"
 #include "platform/timers.h"
 #include "platform/tracing.h"
 #include "webapi/crypto.h"
 #include "webapi/encoding.h"
+#include "webapi/formdata_ops.h"
 #include "webapi/url_ops.h"
 
 void runtime_ops_register(void) {
@@ -17,5 +19,7 @@ void runtime_ops_register(void) {
     encoding_ops_register();
     crypto_ops_register();
     url_ops_register();
+    formdata_ops_register();
     ratelimit_ops_register();
+    fetch_ops_register();
 }

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "platform/cron_scheduler.h"
 #include "platform/invocation.h"
 #include "platform/server.h"
 #include "platform/timers.h"
+#include "net/http_client.h"
 #include "ratelimit/ratelimit.h"
 
 shard *shard_of(js_call *c) {
@@ -202,6 +204,17 @@ static void take_snapshot(shard *sh) {
         if (!version_in_snapshot(snap, e->version)) e->retired = true;
 }
 
+/* xorshift64*: the random point of requests without a Version-Key (and of scheduled events). Per
+ * shard, no locking. */
+uint64_t shard_random(shard *sh) {
+    uint64_t x = sh->rng ? sh->rng : (uv_hrtime() | 1) * (sh->index + 1);
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    sh->rng = x;
+    return x * 2685821657736338717ull;
+}
+
 static void close_walk_cb(uv_handle_t *h, void *arg) {
     (void)arg;
     if (!uv_is_closing(h)) uv_close(h, NULL);
@@ -225,6 +238,8 @@ static void check_stop(uv_timer_t *t) {
     flush_logs(sh);
     ratelimit_thread_close(sh->ratelimit); /* its connections, before the walk closes all */
     sh->ratelimit = NULL;
+    http_client_close(sh->http_client); /* aborts fetches, closes cached connections */
+    sh->http_client = NULL;
     uv_walk(&sh->loop, close_walk_cb, NULL);
 }
 
@@ -292,7 +307,9 @@ int shard_thread_setup(shard *sh, char *err, size_t errlen) {
     uv_timer_start(&sh->idle_timer, on_idle_sweep, every, every);
     uv_unref((uv_handle_t *)&sh->idle_timer);
     tail_workers_init(sh);
+    if (sh->index == 0) cron_scheduler_start(sh);
     sh->ratelimit = ratelimit_thread_new(srv->ratelimiter, &sh->loop);
+    sh->http_client = http_client_new(&sh->loop, getenv("HEARTH_CA_FILE"));
     js_shard_options o = {0};
     o.index = sh->index;
     o.max_heap_bytes = 2048u * 1024 * 1024;

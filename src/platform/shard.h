@@ -40,9 +40,12 @@ typedef struct shard {
     uv_async_t wakeup;
     uv_check_t flush_check;
     uv_timer_t idle_timer; /* unloads realms of versions that are only reachable by preview */
+    uv_timer_t cron_timer; /* shard 0: runs cron triggers (cron_scheduler.c) */
     uv_idle_t tail_idle;   /* runs queued Tail Worker batches (tail_workers.c) */
     struct tail_batch *tail_batches;
     struct ratelimit_thread *ratelimit; /* this thread's side of the rate limiter */
+    struct http_client *http_client;    /* outbound fetch() (src/net/http_client.c) */
+    struct fetch_job *fetch_jobs;       /* fetches in flight (fetch_ops.c) */
     atomic_bool snapshot_changed;
     atomic_uint_fast64_t snapshot_generation; /* of the snapshot this shard serves from */
     atomic_bool stop_requested;
@@ -80,6 +83,8 @@ void shard_thread_run(shard *sh);
 
 /* The shard of the calling op or callback. */
 shard *shard_of(js_call *c);
+/* A random number from the shard's own generator (no locking: the shard's thread only). */
+uint64_t shard_random(shard *sh);
 
 /* The realm entry serving `v` in this shard, creating its realm if needed. Returns NULL and
  * fills *err if the Worker's top-level code fails. */

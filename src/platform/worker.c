@@ -5,6 +5,7 @@
 #include "base/alloc.h"
 #include "observe/metrics.h"
 #include "observe/sourcemap.h"
+#include "platform/cron.h"
 
 static atomic_uint_fast64_t next_serial = 1;
 
@@ -47,8 +48,22 @@ void worker_version_unref(worker_version *v) {
     free(v->message);
     for (size_t i = 0; i < v->tail_consumer_count; i++) free(v->tail_consumers[i]);
     free(v->tail_consumers);
+    for (size_t i = 0; i < v->cron_count; i++) free(v->cron_texts[i]);
+    free(v->cron_texts);
+    free(v->crons);
     free(v->created_on);
     free(v);
+}
+
+void worker_version_set_crons(worker_version *v, char *const *texts, size_t count) {
+    v->cron_texts = count ? xcalloc(count, sizeof *v->cron_texts) : NULL;
+    v->crons = count ? xcalloc(count, sizeof *v->crons) : NULL;
+    v->cron_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        char err[200];
+        if (cron_parse(texts[i], &v->crons[v->cron_count], err, sizeof err) != 0) continue;
+        v->cron_texts[v->cron_count++] = xstrdup(texts[i]);
+    }
 }
 
 void worker_version_set_tail_consumers(worker_version *v, char *const *names, size_t count) {

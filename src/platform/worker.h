@@ -39,6 +39,10 @@ typedef struct worker_version {
     double head_sampling_rate; /* share of invocations stored, 0..1 */
     char **tail_consumers;     /* names of Workers whose tail() gets its events */
     size_t tail_consumer_count;
+    /* [triggers] crons: when its scheduled() runs (while it is deployed). */
+    char **cron_texts;
+    struct cron_expr *crons;
+    size_t cron_count;
     struct sourcemap_set *source_maps; /* of its modules, for stack traces (owned; may be NULL) */
 } worker_version;
 
@@ -52,5 +56,7 @@ worker_version *worker_version_ref(worker_version *v);
 void worker_version_unref(worker_version *v);
 /* Copies the names into v->tail_consumers. */
 void worker_version_set_tail_consumers(worker_version *v, char *const *names, size_t count);
+/* Parses and keeps the cron expressions (already validated; an invalid one is skipped). */
+void worker_version_set_crons(worker_version *v, char *const *texts, size_t count);
 
 #endif

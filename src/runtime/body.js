@@ -22,6 +22,16 @@ function searchParamsIfLoaded() {
   return (searchParams ??= ops.loadedModule("url_search_params.js"));
 }
 
+// Blob and FormData likewise (blob.js, formdata.js).
+let blobs = null;
+function blobsIfLoaded() {
+  return (blobs ??= ops.loadedModule("blob.js"));
+}
+let formDatas = null;
+function formDataIfLoaded() {
+  return (formDatas ??= ops.loadedModule("formdata.js"));
+}
+
 function isReadableStream(v) {
   const s = streamsIfLoaded();
   return s !== null && typeof v === "object" && v !== null && s.isReadableStream(v);
@@ -56,6 +66,17 @@ export function extractBody(init) {
       throw new TypeError("This ReadableStream is disturbed (has already been read from) or locked, and cannot be used as a body.");
     }
     return new BodyState(init, null);
+  }
+  const blob = blobsIfLoaded();
+  if (blob !== null && blob.isBlob(init)) {
+    // A Blob's bytes never change, so the body shares them.
+    const type = blob.blobType(init);
+    return new BodyState(blob.blobBytes(init), type === "" ? null : type);
+  }
+  const fd = formDataIfLoaded();
+  if (fd !== null && fd.isFormData(init)) {
+    const { bytes, contentType } = fd.serializeFormData(init);
+    return new BodyState(bytes, contentType);
   }
   const usp = searchParamsIfLoaded();
   if (usp !== null && usp.isURLSearchParams(init)) {
@@ -122,6 +143,20 @@ export function bodyArrayBuffer(state) {
   );
 }
 
+// blob(): a Blob whose type is the Content-Type header's MIME type, serialized (or "").
+export function bodyBlob(state, contentType) {
+  return bodyBytes(state).then((bytes) => {
+    const blob = ops.loadModule("blob.js");
+    return blob.newBlob(bytes, blob.mimeTypeFromHeader(contentType), true);
+  });
+}
+
+// formData(): the body parsed as multipart/form-data or application/x-www-form-urlencoded,
+// as the Content-Type header says.
+export function bodyFormData(state, contentType) {
+  return bodyBytes(state).then((bytes) => ops.loadModule("formdata.js").parseFormDataBody(bytes, contentType ?? null));
+}
+
 // The body as a ReadableStream (the `body` attribute), created on first use.
 export function bodyStream(state) {
   const s = state.source;
@@ -180,8 +215,9 @@ export function bodyForWire(state) {
 }
 
 // Adds text(), json(), arrayBuffer(), bytes(), body and bodyUsed to a class whose instances
-// give their BodyState through getState (which also brand-checks).
-export function installBodyMethods(Class, getState) {
+// give their BodyState through getState (which also brand-checks); with getContentType
+// (instance → its Content-Type header value or null), blob() and formData() too.
+export function installBodyMethods(Class, getState, getContentType = undefined) {
   const reading = (fn) =>
     function () {
       try {
@@ -196,6 +232,19 @@ export function installBodyMethods(Class, getState) {
     arrayBuffer: reading(bodyArrayBuffer),
     bytes: reading(bodyBytes),
   };
+  if (getContentType !== undefined) {
+    const typed = (fn) =>
+      function () {
+        try {
+          const state = getState(this);
+          return fn(state, getContentType(this));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
+    methods.blob = typed(bodyBlob);
+    methods.formData = typed(bodyFormData);
+  }
   for (const name of Object.keys(methods)) {
     Object.defineProperty(methods[name], "name", { value: name });
     Object.defineProperty(Class.prototype, name, {

@@ -204,6 +204,39 @@ export function startFetch(worker, id, method, url, rawHeaders, body, clientIp) 
 
 // dispatch("tail"): a Tail Worker receives the trace events of the Workers it consumes. There
 // is no response; the invocation ends when tail() and every waitUntil promise have settled.
+// The controller scheduled() receives, as on the platform.
+class ScheduledController {
+  constructor(cron, scheduledTime) {
+    this.cron = cron;
+    this.scheduledTime = scheduledTime;
+  }
+  noRetry() {}
+}
+
+// scheduled(controller, env, ctx): from a cron trigger, or from hearth dev's /__scheduled, in
+// which case the request is answered once the handler settled ("Ran scheduled event", or the
+// error page as for fetch).
+export function startScheduled(worker, id, cron, scheduledTime, viaHttp) {
+  const state = new InvocationState(id);
+  state.responded = !viaHttp;
+  live.set(id, state);
+  const ctx = new ExecutionContext(state);
+  const done = () => {
+    if (!state.responded) {
+      state.responded = true;
+      ops.respond(id, 200, ["content-type", "text/plain;charset=UTF-8"], "Ran scheduled event", "");
+    }
+    maybeDone(state);
+  };
+  try {
+    const handler = findHandler(worker, ctx, "scheduled");
+    if (!handler) throw new Error("Handler does not export a scheduled() function, but a cron trigger ran it.");
+    Promise.resolve(handler(new ScheduledController(cron, scheduledTime))).then(done, (err) => fail(state, err));
+  } catch (err) {
+    fail(state, err);
+  }
+}
+
 export function startTail(worker, id, eventsJson) {
   const state = new InvocationState(id);
   state.responded = true;

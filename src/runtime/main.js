@@ -4,7 +4,7 @@
 import "./globals.js";
 import ops from "./ops.js";
 import { buildEnv } from "./env.js";
-import { onDrain, startFetch, startTail } from "./invocation.js";
+import { onDrain, startFetch, startScheduled, startTail } from "./invocation.js";
 import { fireTimer } from "./timers.js";
 
 let worker = null;
@@ -30,6 +30,10 @@ export function dispatch(kind, a, b, c, d, e, f) {
       // (invocation id, JSON array of trace events)
       startTail(worker, a, b);
       return;
+    case "scheduled":
+      // (invocation id, cron, scheduledTime in ms, answer an HTTP request (dev's /__scheduled))
+      startScheduled(worker, a, b, c, d);
+      return;
     case "timer":
       fireTimer(a);
       return;
@@ -38,6 +42,13 @@ export function dispatch(kind, a, b, c, d, e, f) {
       return;
     case "ratelimit":
       ops.loadModule("ratelimit.js").settle(a, b);
+      return;
+    case "fetchHead": // (handle, status, statusText, header lines)
+    case "fetchData": // (handle, bytes)
+    case "fetchEnd": // (handle)
+    case "fetchError": // (handle, message)
+    case "fetchDrain": // (handle)
+      ops.loadModule("fetch.js").onFetchEvent(kind, a, b, c, d);
       return;
     default:
       throw new Error(`hearth runtime: unknown event ${kind}`);

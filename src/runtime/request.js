@@ -20,6 +20,9 @@ function normalizeMethod(method) {
 
 let requestState;
 
+// AbortSignal lives in abort.js, loaded only when a signal is given or `signal` is read.
+const abortModule = () => ops.loadModule("abort.js");
+
 export class Request {
   #method = "GET";
   #url = "";
@@ -28,6 +31,7 @@ export class Request {
   #body;
   #redirect = "follow";
   #cf = undefined;
+  #signal = null; // AbortSignal; null: a never-aborting one, created on first read
 
   constructor(input, init = undefined) {
     if (input === INCOMING) {
@@ -36,6 +40,7 @@ export class Request {
       this.#rawHeaders = init.rawHeaders;
       this.#body = init.body;
       this.#cf = init.cf;
+      if (init.redirect) this.#redirect = init.redirect;
       return;
     }
     if (arguments.length < 1) {
@@ -49,6 +54,7 @@ export class Request {
       this.#url = requestState(input).url;
       this.#redirect = requestState(input).redirect;
       this.#cf = requestState(input).cf;
+      this.#signal = input.#signal;
     } else {
       // [href, protocol, username, password, ...] (see src/webapi/url_ops.c)
       const parsed = ops.urlParse(String(input), null);
@@ -67,6 +73,13 @@ export class Request {
       this.#redirect = r;
     }
     if (opts.cf !== undefined) this.#cf = opts.cf;
+    // As in workerd, the request keeps the given signal itself (the spec makes a dependent one).
+    if (opts.signal !== undefined) {
+      if (opts.signal !== null && !abortModule().isAbortSignal(opts.signal)) {
+        throw new TypeError("Failed to construct 'Request': member signal is not of type AbortSignal.");
+      }
+      this.#signal = opts.signal;
+    }
 
     // Headers: init.headers replaces the source's.
     if (opts.headers !== undefined) {
@@ -131,6 +144,10 @@ export class Request {
   get keepalive() {
     return false;
   }
+  get signal() {
+    if (!(#body in this)) throw new TypeError("Illegal invocation");
+    return (this.#signal ??= abortModule().neverAbortingSignal());
+  }
   clone() {
     if (!(this instanceof Request)) throw new TypeError("Illegal invocation");
     const copy = new Request(INCOMING, {
@@ -142,6 +159,7 @@ export class Request {
     });
     requestState(copy).setHeaders(cloneHeaders(this.headers, "request"));
     requestState(copy).setRedirect(this.#redirect);
+    copy.#signal = this.#signal;
     return copy;
   }
 
@@ -167,14 +185,18 @@ export class Request {
         },
       };
     };
-    installBodyMethods(Request, (r) => {
-      if (!(#body in r)) throw new TypeError("Illegal invocation");
-      return r.#body;
-    });
+    installBodyMethods(
+      Request,
+      (r) => {
+        if (!(#body in r)) throw new TypeError("Illegal invocation");
+        return r.#body;
+      },
+      (r) => headersGetLower(r.headers, "content-type"),
+    );
   }
 }
 
-for (const name of ["method", "url", "headers", "redirect", "cf", "fetcher", "integrity", "keepalive", "clone"]) {
+for (const name of ["method", "url", "headers", "redirect", "cf", "fetcher", "integrity", "keepalive", "signal", "clone"]) {
   Object.defineProperty(Request.prototype, name, { enumerable: true });
 }
 
@@ -203,6 +225,8 @@ export function newIncomingRequest(method, url, rawHeaders, body, clientIp) {
     rawHeaders: clientIp ? `${rawHeaders}CF-Connecting-IP: ${clientIp}\r\n` : rawHeaders,
     body: new BodyState(bytes, null),
     cf: { httpProtocol: "HTTP/1.1", clientIp },
+    // As on the platform: a Worker proxying `fetch(request)` passes redirects through.
+    redirect: "manual",
   });
 }
 

@@ -17,7 +17,7 @@ function toUnsignedShort(v) {
 }
 
 // Internal access to a Response's private state (assigned in the class's static block).
-let bodyStateOf, makeErrorResponse, copyResponse, wireOf;
+let bodyStateOf, makeErrorResponse, copyResponse, wireOf, setFetchedFrom;
 
 export class Response {
   #status = 200;
@@ -26,6 +26,7 @@ export class Response {
   #body;
   #type = "default";
   #url = "";
+  #redirected = false;
   #cf = undefined;
 
   constructor(body = null, init = undefined) {
@@ -100,7 +101,7 @@ export class Response {
     return this.#status >= 200 && this.#status <= 299;
   }
   get redirected() {
-    return false;
+    return this.#redirected;
   }
   get type() {
     return this.#type;
@@ -139,6 +140,11 @@ export class Response {
   }
 
   static {
+    // A response fetch() returns: the URL it came from (after redirects), immutable headers.
+    setFetchedFrom = (r, url, redirected) => {
+      r.#url = url;
+      r.#redirected = redirected;
+    };
     bodyStateOf = (r) => {
       if (!(#body in r)) throw new TypeError("Illegal invocation");
       return r.#body;
@@ -156,6 +162,7 @@ export class Response {
       to.#body = body;
       to.#type = from.#type;
       to.#url = from.#url;
+      to.#redirected = from.#redirected;
       to.#cf = from.#cf;
     };
     // The hot path of every request: no Headers object is created unless the Worker made one.
@@ -176,7 +183,7 @@ export class Response {
       wire.headers = headers;
       return wire;
     };
-    installBodyMethods(Response, bodyStateOf);
+    installBodyMethods(Response, bodyStateOf, (r) => headersGetLower(r.headers, "content-type"));
   }
 }
 
@@ -186,6 +193,11 @@ for (const name of ["status", "statusText", "ok", "redirected", "type", "url", "
 
 // What the respond ops send for a Response a handler returned: { status, headers, body } or,
 // for a body that must be streamed, { status, headers, stream, length }.
+// fetch(): records where a response came from (response.url, response.redirected).
+export function markFetched(response, url, redirected) {
+  setFetchedFrom(response, url, redirected);
+}
+
 export function responseForWire(response) {
   return wireOf(response);
 }

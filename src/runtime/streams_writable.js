@@ -46,6 +46,7 @@ const closeSentinel = Object.freeze({ closeSentinel: true });
 // WritableStreamDefaultController.signal comes from an AbortController, which is defined by
 // the DOM and implemented by another runtime module. The factory must return an object with
 // `signal` and `abort(reason)`; while none is installed `controller.signal` is undefined.
+// In hearth, streams_setup.js installs one that makes abort.js's AbortController.
 let abortControllerFactory;
 
 export function setAbortControllerFactory(factory) {

@@ -1015,7 +1015,7 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
                "nmae = \"typo\"\n"                     /* 3 */
                "compatibility_date = \"2024-01-01\"\n" /* 4 */
                "account_id = \"abc\"\n"                /* 5: ignored quietly */
-               "triggers = { crons = [] }\n"           /* 6 */
+               "services = []\n"                       /* 6 */
                "\n"                                    /* 7 */
                "[build]\n"                             /* 8 */
                "command = \"npm run build\"\n"         /* 9 */
@@ -1034,8 +1034,8 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
     assert_diag(dir, &d, "/wrangler.toml:3: warning: unknown key \"nmae\" (ignored)\n");
     assert_diag(
         dir, &d,
-        "/wrangler.toml:6: warning: \"triggers\" is not supported by hearth and is ignored: "
-        "cron triggers are not implemented yet\n");
+        "/wrangler.toml:6: warning: \"services\" is not supported by hearth and is ignored: "
+        "service bindings are not implemented yet\n");
     assert_diag(dir, &d,
                 "/wrangler.toml:8: warning: \"build\" is not supported by hearth and is ignored: "
                 "hearth runs the files as they are and does not run build commands\n");
