@@ -12,6 +12,8 @@
 //       enabled) and with a live tail session attached, against the same Worker unwatched
 //   (g) the cost of rate limiting: a Worker calling env.LIMITER.limit() once per request on
 //       the embedded backend, against the same Worker without the call
+//   (i) a streaming proxy: a Worker that fetch()es a 16 KiB body from a local origin (a node
+//       process) and returns it as it streams, against the same Worker on workerd
 //   (h) the memcached backend (a real memcached started here) against the embedded one, and
 //       the commands/s hearth drives against a raw pipelined memcached client's (the
 //       physical limit of that memcached on this machine)
@@ -40,7 +42,7 @@ const opt = (name, dflt) => {
 };
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
-const ONLY = opt("--only", "a,b,c,d,e,f,g,h").split(",");
+const ONLY = opt("--only", "a,b,c,d,e,f,g,h,i").split(",");
 // (d) compares hearth with itself, so the machine's noise is the whole story: alternate.
 const ROUNDS = Number(opt("--rounds", "3"));
 
@@ -556,6 +558,56 @@ function memcachedBench(p, extra = []) {
   return JSON.parse(out.trim().split("\n").at(-1));
 }
 
+// (i): a streaming proxy. The origin runs in its own process (wrk blocks this one).
+async function startOrigin() {
+  const p = port();
+  const code = `
+    const body = Buffer.alloc(16384, "x");
+    require("node:http").createServer((req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+      res.end(body);
+    }).listen(${p}, "127.0.0.1", () => console.log("listening"));
+  `;
+  const child = await start(process.execPath, ["-e", code], /listening/);
+  return { child, url: `http://127.0.0.1:${p}` };
+}
+
+async function proxyScenario(which, origin) {
+  const dir = mkdtempSync(path.join(tmpdir(), "hearth-bench-proxy-"));
+  const source = `export default { fetch() { return fetch("${origin.url}/data"); } };\n`;
+  writeFileSync(path.join(dir, "index.js"), source);
+  writeFileSync(path.join(dir, "wrangler.toml"), `name = "proxy"\nmain = "index.js"\ncompatibility_date = "2024-09-23"\n`);
+  let server;
+  if (which === "hearth") {
+    server = await startHearth([dir]);
+  } else {
+    const p = port();
+    writeFileSync(path.join(OUT, "proxy.js"), source);
+    const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "proxy", worker = (modules = [(name = "index.js", esModule = embed "proxy.js")], compatibilityDate = "2024-09-23", globalOutbound = "internet")),
+    (name = "internet", network = (allow = ["public", "private", "local"]))
+  ],
+  sockets = [(name = "s0", address = "127.0.0.1:${p}", http = (), service = "proxy")]
+);
+`;
+    writeFileSync(path.join(OUT, "workerd-proxy.capnp"), config);
+    const child = spawn(WORKERD, ["serve", path.join(OUT, "workerd-proxy.capnp")], { cwd: OUT, stdio: ["ignore", "pipe", "pipe"] });
+    server = { child, url: `http://127.0.0.1:${p}` };
+  }
+  try {
+    await waitHttp(server.url + "/");
+    try {
+      execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, server.url + "/"], { stdio: "ignore" });
+    } catch {}
+    return measure(server.child, server.url + "/");
+  } finally {
+    await stop(server.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ---- main --------------------------------------------------------------------------------
 
 const hearthVersion = execFileSync(HEARTH, ["--version"], { encoding: "utf8" }).trim();
@@ -575,6 +627,14 @@ if (ONLY.includes("e")) await scenario(`(e) deploy to live, ${DEPLOYS} deploys`,
 if (ONLY.includes("f")) await tracingScenarios();
 if (ONLY.includes("g"))
   await scenario("(g) limit() per request, embedded", (which) => rateLimitScenario(which === "hearth" ? "ratelimit" : "ratelimit-none"), "hearth, no limit() call", ROUNDS);
+if (ONLY.includes("i")) {
+  const origin = await startOrigin();
+  try {
+    await scenario("(i) streaming proxy, 16 KiB from a local origin", (which) => proxyScenario(which, origin), "workerd", ROUNDS);
+  } finally {
+    await stop(origin.child);
+  }
+}
 let rawMemcached = null;
 if (ONLY.includes("h")) {
   const mc = await startMemcached();

@@ -132,7 +132,7 @@ static const struct {
     {"unsafe", KEY_SUPPORTED, NULL},
     {"durable_objects", KEY_LATER, "Durable Objects are not implemented yet"},
     {"migrations", KEY_LATER, "Durable Objects are not implemented yet"},
-    {"services", KEY_LATER, "service bindings are not implemented yet"},
+    {"services", KEY_SUPPORTED, NULL},
     {"version_metadata", KEY_SUPPORTED, NULL},
     {"observability", KEY_SUPPORTED, NULL},
     {"tail_consumers", KEY_SUPPORTED, NULL},
@@ -554,6 +554,59 @@ static void load_ratelimits(loader *l, const cfg_value *doc, json_t *bindings) {
     }
 }
 
+/* [[services]] binding = "X", service = "other-worker", entrypoint = "Name" (optional): env.X
+ * calls that Worker of the same hearth (fetch() and RPC). The Worker need not exist yet: a
+ * call to one that does not fails at call time. */
+static void load_services(loader *l, const cfg_value *doc, json_t *bindings) {
+    static const char example[] = "[[services]] binding = \"BACKEND\" service = \"backend-worker\"";
+    const cfg_value *list = get_typed(l, doc, "", "services", CFG_ARRAY, example);
+    for (size_t i = 0; list && i < list->u.arr.len; i++) {
+        const cfg_value *e = list->u.arr.items[i];
+        if (e->type != CFG_TABLE) {
+            diag(l, true, e->line,
+                 "\"services[%zu]\" must be a table, e.g. { binding = \"BACKEND\", service = "
+                 "\"backend-worker\" }",
+                 i);
+            continue;
+        }
+        for (size_t k = 0; k < e->u.tab.len; k++) {
+            const char *key = e->u.tab.keys[k];
+            if (strcmp(key, "binding") && strcmp(key, "service") && strcmp(key, "entrypoint") &&
+                strcmp(key, "environment"))
+                diag(l, false, e->u.tab.vals[k]->line, "unknown key \"services[%zu].%s\" (ignored)",
+                     i, key);
+        }
+        const cfg_value *name = cfg_table_get(e, "binding");
+        const cfg_value *svc = cfg_table_get(e, "service");
+        const cfg_value *ep = cfg_table_get(e, "entrypoint");
+        if (!name || name->type != CFG_STRING || !name->u.str.len) {
+            diag(l, true, name ? name->line : e->line,
+                 "\"services[%zu].binding\" is required: the name of the binding in env, e.g. "
+                 "binding = \"BACKEND\"",
+                 i);
+            continue;
+        }
+        if (!svc || svc->type != CFG_STRING || !svc->u.str.len) {
+            diag(l, true, svc ? svc->line : e->line,
+                 "\"services[%zu].service\" is required: the name of the Worker to call, e.g. "
+                 "service = \"backend-worker\"",
+                 i);
+            continue;
+        }
+        if (ep && (ep->type != CFG_STRING || !ep->u.str.len)) {
+            diag(l, true, ep->line,
+                 "\"services[%zu].entrypoint\" must be the name of an exported class, e.g. "
+                 "entrypoint = \"AdminEntrypoint\"",
+                 i);
+            continue;
+        }
+        json_t *b = json_pack("{s:s, s:s, s:s}", "type", "service", "name", name->u.str.ptr,
+                              "service", svc->u.str.ptr);
+        if (ep) json_object_set_new(b, "entrypoint", json_string(ep->u.str.ptr));
+        json_array_append_new(bindings, b);
+    }
+}
+
 /* The older form: [[unsafe.bindings]] type = "ratelimit", with the same fields. Other unsafe
  * bindings are platform internals hearth does not have. */
 static void load_unsafe(loader *l, const cfg_value *doc, json_t *bindings) {
@@ -873,6 +926,7 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     load_vars(&l, doc, bindings);
     load_version_metadata(&l, doc, bindings);
     load_ratelimits(&l, doc, bindings);
+    load_services(&l, doc, bindings);
     load_unsafe(&l, doc, bindings);
     load_dev_vars(&l, bindings);
     out->bindings_json = json_dumps(bindings, JSON_COMPACT);

@@ -217,10 +217,26 @@ static bool check_bindings(json_t *bindings, char *err, size_t errlen) {
                          msg, name);
                 return false;
             }
+        } else if (!strcmp(type, "service")) {
+            json_t *svc = json_object_get(b, "service"), *ep = json_object_get(b, "entrypoint");
+            if (!json_is_string(svc) || !valid_script_name(json_string_value(svc))) {
+                snprintf(err, errlen,
+                         "metadata.bindings[%zu].service: expected the name of a Worker for a "
+                         "service binding (binding \"%s\")",
+                         i, name);
+                return false;
+            }
+            if (ep && !json_is_null(ep) && (!json_is_string(ep) || !*json_string_value(ep))) {
+                snprintf(err, errlen,
+                         "metadata.bindings[%zu].entrypoint: expected the name of an exported "
+                         "class (binding \"%s\")",
+                         i, name);
+                return false;
+            }
         } else if (strcmp(type, "version_metadata") != 0) {
             snprintf(err, errlen,
                      "metadata.bindings[%zu].type: unknown binding type \"%s\" (hearth supports "
-                     "plain_text, secret_text, json, version_metadata, ratelimit)",
+                     "plain_text, secret_text, json, version_metadata, ratelimit, service)",
                      i, type);
             return false;
         }

@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "platform/fetch_ops.h"
 #include "platform/server.h"
+#include "platform/service_ops.h"
 #include "platform/timers.h"
 #include "observe/metrics.h"
 #include "platform/tracing.h"
@@ -96,6 +97,11 @@ static void send_response(invocation *inv, int status, const char *reason, const
     if (inv->responded) return;
     inv->responded = true;
     inv->status = status;
+    if (inv->is_service) {
+        service_deliver_response(inv, status, reason, header_lines, hlen, body, blen);
+        access_log(inv);
+        return;
+    }
     http_respond(inv->req, status, reason, header_lines, hlen, body, blen);
     inv->req = NULL;
     access_log(inv);
@@ -471,6 +477,52 @@ void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, 
         inv->js_done = true;
     }
     if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+}
+
+char *invocation_run_service(shard *sh, service_call *call) {
+    worker_version *v = call->version;
+    js_error err;
+    realm_entry *e = shard_realm_for(sh, v, &err);
+    if (!e) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        shard_log(sh, true, "[hearth] Worker %s failed to start for a service binding:\n%s\n",
+                  v->worker_name, text);
+        return text;
+    }
+    invocation *inv = invocation_new(sh, NULL, e);
+    inv->is_service = true;
+    inv->caller_id = call->caller_id;
+    inv->caller_ticket = call->ticket;
+    snprintf(inv->method, sizeof inv->method, "%s", call->rpc ? "RPC" : call->method);
+    free(inv->path);
+    inv->path = xstrdup(call->rpc ? call->method : call->url);
+    js_args a = {0};
+    js_args_number(&a, (double)inv->id);
+    if (call->rpc) {
+        js_args_string(&a, call->url, strlen(call->url));
+        js_args_string(&a, call->method, strlen(call->method));
+        js_args_string(&a, call->headers, strlen(call->headers));
+    } else {
+        js_args_latin1(&a, call->method, strlen(call->method));
+        js_args_string(&a, call->url, strlen(call->url));
+        js_args_latin1(&a, call->headers, strlen(call->headers));
+        if (call->body)
+            js_args_bytes(&a, call->body, call->body_len);
+        else
+            js_args_null(&a);
+    }
+    const char *reason = NULL;
+    js_result r = shard_dispatch(sh, e, inv, call->rpc ? "rpc" : "serviceFetch", &a, &err, &reason);
+    if (r == JS_RESULT_EXCEPTION) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        if (!inv->responded) fail_uncaught(inv, text);
+        free(text);
+        inv->js_done = true;
+    }
+    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+    return NULL;
 }
 
 /* ---- ops ------------------------------------------------------------------------------- */

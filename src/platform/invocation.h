@@ -35,6 +35,9 @@ struct invocation {
     bool is_tail;               /* a Tail Worker's tail(): no request, no response */
     bool is_scheduled;          /* scheduled(): from a cron trigger, or dev's /__scheduled */
     int subrequests;            /* fetch() calls so far (fetch_ops.c limits them) */
+    bool is_service;            /* called through a service binding: answers its caller */
+    uint64_t caller_id;         /* ... the caller's invocation (service_ops.c) */
+    double caller_ticket;       /* ... and the call's ticket there */
 };
 
 /* Handles an HTTP request arriving at the shard's server. */
@@ -48,6 +51,12 @@ void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, 
  * event", or the error page. */
 void invocation_run_scheduled(shard *sh, worker_version *v, const char *cron, uint64_t scheduled_ms,
                               http_request *req);
+
+struct service_call;
+/* Runs the callee of a service binding call (service_ops.c): its fetch() or an RPC method.
+ * Its response goes back to the caller. Returns NULL, or why the callee could not start
+ * (malloc'd). */
+char *invocation_run_service(shard *sh, struct service_call *call);
 
 invocation *invocation_lookup(shard *sh, uint64_t id);
 

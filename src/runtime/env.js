@@ -26,6 +26,11 @@ export function buildEnv(bindings, facts) {
         env[b.name] = new RateLimit(b);
         break;
       }
+      case "service": {
+        const { makeService } = ops.loadModule("service.js");
+        env[b.name] = makeService(b);
+        break;
+      }
       default:
         throw new Error(`binding "${b.name}" has type "${b.type}", which hearth does not support`);
     }

@@ -34,10 +34,16 @@ const LAZY_GLOBALS = {
   Event: ["events.js", "Event"],
   CustomEvent: ["events.js", "CustomEvent"],
   EventTarget: ["events.js", "EventTarget"],
+  WebSocketPair: ["websocket.js", "WebSocketPair"],
+  WebSocket: ["websocket.js", "WebSocket"],
+  MessageEvent: ["websocket.js", "MessageEvent"],
+  CloseEvent: ["websocket.js", "CloseEvent"],
   AbortController: ["abort.js", "AbortController"],
   AbortSignal: ["abort.js", "AbortSignal"],
   scheduler: ["scheduler.js", "scheduler"],
   Scheduler: ["scheduler.js", "Scheduler"],
+  CompressionStream: ["compression.js", "CompressionStream"],
+  DecompressionStream: ["compression.js", "DecompressionStream"],
 };
 for (const name of [
   "ReadableStream",

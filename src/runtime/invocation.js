@@ -144,7 +144,35 @@ function send(state, response) {
     fail(state, err);
     return;
   }
+  if (wire.webSocket) {
+    // A WebSocket handshake (websocket.js): the connection becomes the socket, and the
+    // invocation lives until it is closed.
+    let closed;
+    try {
+      if (state.buffered) throw new TypeError("hearth does not pass WebSockets through service bindings yet.");
+      closed = ops.loadModule("websocket.js").upgradeResponse(state.id, wire);
+    } catch (err) {
+      fail(state, err);
+      return;
+    }
+    state.responded = true;
+    state.waiting++;
+    closed.then(() => {
+      state.waiting--;
+      maybeDone(state);
+    });
+    return;
+  }
   state.responded = true;
+  if (wire.stream && state.buffered) {
+    // A service binding's callee: the caller gets the whole body (no streaming yet).
+    state.waiting++;
+    bufferOut(state, wire).then(() => {
+      state.waiting--;
+      maybeDone(state);
+    });
+    return;
+  }
   if (wire.stream) {
     ops.respondStart(state.id, wire.status, wire.headers, wire.length, wire.statusText);
     state.waiting++;
@@ -156,6 +184,33 @@ function send(state, response) {
   }
   ops.respond(state.id, wire.status, wire.headers, wire.body, wire.statusText);
   maybeDone(state);
+}
+
+// Reads a streamed body whole, then responds with it (service bindings).
+async function bufferOut(state, wire) {
+  const chunks = [];
+  let total = 0;
+  try {
+    const reader = ops.loadModule("streams_setup.js").acquireBodyReader(wire.stream);
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk === null) break;
+      const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
+      chunks.push(bytes);
+      total += bytes.byteLength;
+    }
+  } catch (err) {
+    state.responded = false;
+    fail(state, err);
+    return;
+  }
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.byteLength;
+  }
+  ops.respond(state.id, wire.status, wire.headers, body, wire.statusText);
 }
 
 // The default export's `method` ("fetch", "tail") as a one-argument function, or null.
@@ -172,8 +227,9 @@ function findHandler(worker, ctx, method) {
   return null;
 }
 
-export function startFetch(worker, id, method, url, rawHeaders, body, clientIp) {
+export function startFetch(worker, id, method, url, rawHeaders, body, clientIp, buffered = false) {
   const state = new InvocationState(id);
+  state.buffered = buffered;
   live.set(id, state);
   const ctx = new ExecutionContext(state);
   let result;
@@ -199,6 +255,53 @@ export function startFetch(worker, id, method, url, rawHeaders, body, clientIp) 
     );
   } else {
     send(state, result);
+  }
+}
+
+// dispatch("rpc"): a service binding calls `method` of the callee's entrypoint class (the
+// default export, or the named export the binding's `entrypoint` gives). Arguments and
+// result cross as service.js's tagged JSON; a thrown error goes back with its name and message.
+const RPC_RESERVED = new Set(["constructor", "fetch", "scheduled", "tail", "queue", "ctx", "env"]);
+
+export function startRpc(worker, id, entrypoint, method, argsJson) {
+  const state = new InvocationState(id);
+  live.set(id, state);
+  const ctx = new ExecutionContext(state);
+  const svc = ops.loadModule("service.js");
+  const finish = (ok, value) => {
+    if (state.responded) return;
+    state.responded = true;
+    let json;
+    try {
+      json = JSON.stringify(ok ? svc.encode(value) : svc.encodeError(value));
+    } catch (err) {
+      ok = false;
+      json = JSON.stringify(svc.encodeError(err));
+    }
+    ops.serviceReturn(id, ok, json);
+    maybeDone(state);
+  };
+  try {
+    const exported = entrypoint ? worker.namespace[entrypoint] : worker.namespace.default;
+    if (typeof exported !== "function" || !exported.prototype) {
+      throw new TypeError(
+        entrypoint
+          ? `The Worker has no entrypoint class exported as "${entrypoint}".`
+          : "The RPC receiver does not implement the method: the default export is not a class (use `export default class extends WorkerEntrypoint`).",
+      );
+    }
+    const instance = new exported(ctx, worker.env);
+    const fn = RPC_RESERVED.has(method) || method.startsWith("#") ? undefined : instance[method];
+    if (typeof fn !== "function" || Object.hasOwn(Object.prototype, method)) {
+      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    }
+    const args = svc.decode(JSON.parse(argsJson));
+    Promise.resolve(fn.apply(instance, args)).then(
+      (v) => finish(true, v),
+      (err) => finish(false, err),
+    );
+  } catch (err) {
+    finish(false, err);
   }
 }
 

@@ -4,7 +4,7 @@
 import "./globals.js";
 import ops from "./ops.js";
 import { buildEnv } from "./env.js";
-import { onDrain, startFetch, startScheduled, startTail } from "./invocation.js";
+import { onDrain, startFetch, startRpc, startScheduled, startTail } from "./invocation.js";
 import { fireTimer } from "./timers.js";
 
 let worker = null;
@@ -20,11 +20,24 @@ export function init(namespace, bindingsJson, workerJson) {
 }
 
 // Every event from C: kind, then its arguments (primitives only).
-export function dispatch(kind, a, b, c, d, e, f) {
+export function dispatch(kind, a, b, c, d, e, f, g) {
   switch (kind) {
     case "fetch":
       // (invocation id, method, url, raw header lines, body bytes | null, client ip)
       startFetch(worker, a, b, c, d, e, f);
+      return;
+    case "serviceFetch":
+      // (invocation id, method, url, raw header lines, body bytes | null): a service binding's
+      // fetch(); the response goes back to the caller whole (no streaming between Workers)
+      startFetch(worker, a, b, c, d, e, "", true);
+      return;
+    case "rpc":
+      // (invocation id, entrypoint export name ("" = default), method, arguments JSON)
+      startRpc(worker, a, b, c, d);
+      return;
+    case "serviceReply":
+      // (ticket, status, statusText, header lines, body | null, RPC JSON | null, RPC ok)
+      ops.loadModule("service.js").settle(a, b, c, d, e, f, g);
       return;
     case "tail":
       // (invocation id, JSON array of trace events)
@@ -39,6 +52,10 @@ export function dispatch(kind, a, b, c, d, e, f) {
       return;
     case "drain":
       onDrain(a);
+      return;
+    case "wsMessage": // (handle, string | ArrayBuffer)
+    case "wsClose": // (handle, code, reason, wasClean)
+      ops.loadModule("websocket.js").onWebSocketEvent(kind, a, b, c, d);
       return;
     case "ratelimit":
       ops.loadModule("ratelimit.js").settle(a, b);

@@ -28,15 +28,23 @@ export class Response {
   #url = "";
   #redirected = false;
   #cf = undefined;
+  #webSocket = null;
 
   constructor(body = null, init = undefined) {
     const opts = init ?? {};
     if (typeof opts !== "object" && typeof opts !== "function") {
       throw new TypeError("Failed to construct 'Response': cannot convert the second argument to a dictionary.");
     }
+    const webSocket = opts.webSocket;
+    if (webSocket !== undefined && webSocket !== null) {
+      // websocket.js is loaded only by Workers that use WebSockets.
+      this.#webSocket = ops.loadModule("websocket.js").checkResponseSocket(webSocket);
+    }
     if (opts.status !== undefined) {
       const status = toUnsignedShort(opts.status);
-      if (status < 200 || status > 599) {
+      if (status === 101 && this.#webSocket !== null) {
+        // A WebSocket handshake: allowed only with a webSocket.
+      } else if (status < 200 || status > 599) {
         throw new RangeError(
           `Responses may only be constructed with status codes in the range 200 to 599, inclusive. (received ${opts.status})`,
         );
@@ -59,6 +67,7 @@ export class Response {
       state.contentType = null; // the given header wins
     }
     this.#body = state;
+    if (this.#webSocket !== null) ops.loadModule("websocket.js").markResponseSocket(this.#webSocket);
   }
 
   static json(data, init = undefined) {
@@ -113,7 +122,7 @@ export class Response {
     return this.#cf;
   }
   get webSocket() {
-    return null;
+    return this.#webSocket;
   }
   get headers() {
     if (this.#headers === null) this.#headers = new Headers();
@@ -130,6 +139,7 @@ export class Response {
 
   clone() {
     if (!(#body in this)) throw new TypeError("Illegal invocation");
+    if (this.#webSocket !== null) throw new TypeError("Cannot clone a response to a WebSocket handshake.");
     const copy = new Response(null);
     copyResponse(copy, this, cloneHeaders(this.headers), cloneBodyState(this.#body));
     return copy;
@@ -181,6 +191,7 @@ export class Response {
       wire.status = r.#status;
       wire.statusText = r.#statusText;
       wire.headers = headers;
+      wire.webSocket = r.#webSocket;
       return wire;
     };
     installBodyMethods(Response, bodyStateOf, (r) => headersGetLower(r.headers, "content-type"));

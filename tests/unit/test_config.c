@@ -1015,7 +1015,7 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
                "nmae = \"typo\"\n"                     /* 3 */
                "compatibility_date = \"2024-01-01\"\n" /* 4 */
                "account_id = \"abc\"\n"                /* 5: ignored quietly */
-               "services = []\n"                       /* 6 */
+               "migrations = []\n"                     /* 6 */
                "\n"                                    /* 7 */
                "[build]\n"                             /* 8 */
                "command = \"npm run build\"\n"         /* 9 */
@@ -1034,8 +1034,8 @@ static void test_wrangler_unknown_and_unsupported_keys(void **state) {
     assert_diag(dir, &d, "/wrangler.toml:3: warning: unknown key \"nmae\" (ignored)\n");
     assert_diag(
         dir, &d,
-        "/wrangler.toml:6: warning: \"services\" is not supported by hearth and is ignored: "
-        "service bindings are not implemented yet\n");
+        "/wrangler.toml:6: warning: \"migrations\" is not supported by hearth and is ignored: "
+        "Durable Objects are not implemented yet\n");
     assert_diag(dir, &d,
                 "/wrangler.toml:8: warning: \"build\" is not supported by hearth and is ignored: "
                 "hearth runs the files as they are and does not run build commands\n");
@@ -1104,6 +1104,55 @@ static void test_wrangler_observability_and_tail_consumers(void **state) {
                 "/wrangler.toml:6: error: \"observability.head_sampling_rate\" must be a number "
                 "from 0 to 1");
     assert_diag(dir, &d, "/wrangler.toml:7: warning: unknown key \"observability.colour\"");
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
+static void test_wrangler_services(void **state) {
+    (void)state;
+    char *dir = project_dir("services");
+    worker_config c;
+    config_diag d;
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n"
+               "[[services]]\nbinding = \"B\"\nservice = \"backend\"\n"
+               "[[services]]\nbinding = \"ADMIN\"\nservice = \"backend\"\n"
+               "entrypoint = \"Admin\"\n");
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_int_equal(d.warnings, 0);
+    assert_non_null(
+        strstr(c.bindings_json, "{\"type\":\"service\",\"name\":\"B\",\"service\":\"backend\"}"));
+    assert_non_null(strstr(c.bindings_json,
+                           "{\"type\":\"service\",\"name\":\"ADMIN\",\"service\":\"backend\","
+                           "\"entrypoint\":\"Admin\"}"));
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    char *jdir = project_dir("services-json");
+    write_file(jdir, "wrangler.json",
+               "{ \"main\": \"a.js\", \"compatibility_date\": \"2024-01-01\",\n"
+               "  \"services\": [{ \"binding\": \"B\", \"service\": \"backend\", "
+               "\"entrypoint\": \"Api\" }] }\n");
+    assert_int_equal(load_project(jdir, &c, &d), 0);
+    assert_non_null(strstr(c.bindings_json, "{\"type\":\"service\",\"name\":\"B\",\"service\":"
+                                            "\"backend\",\"entrypoint\":\"Api\"}"));
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(jdir);
+
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\ncompatibility_date = \"2024-01-01\"\n" /* 1, 2 */
+               "[[services]]\nbinding = \"B\"\ncolour = 1\n"            /* 3-5 */
+               "[[services]]\nservice = \"x\"\n"                        /* 6, 7 */
+               "[[services]]\nbinding = \"C\"\nservice = \"x\"\n"       /* 8-10 */
+               "entrypoint = 3\n");                                     /* 11 */
+    assert_int_equal(load_project(dir, &c, &d), -1);
+    assert_int_equal(d.errors, 3);
+    assert_diag(dir, &d, "/wrangler.toml:5: warning: unknown key \"services[0].colour\"");
+    assert_diag(dir, &d, "/wrangler.toml:3: error: \"services[0].service\" is required");
+    assert_diag(dir, &d, "/wrangler.toml:6: error: \"services[1].binding\" is required");
+    assert_diag(dir, &d, "/wrangler.toml:11: error: \"services[2].entrypoint\" must be");
     worker_config_free(&c);
     config_diag_free(&d);
     remove_project(dir);
@@ -1556,6 +1605,7 @@ int main(void) {
         cmocka_unit_test(test_wrangler_routes),
         cmocka_unit_test(test_wrangler_observability_and_tail_consumers),
         cmocka_unit_test(test_wrangler_ratelimits),
+        cmocka_unit_test(test_wrangler_services),
         cmocka_unit_test(test_wrangler_errors_name_file_line_and_key),
         cmocka_unit_test(test_wrangler_json),
         cmocka_unit_test(test_wrangler_jsonc),

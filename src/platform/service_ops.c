@@ -1,0 +1,225 @@
+/* service_ops — the ops behind service bindings (see service_ops.h and src/runtime/service.js).
+ *
+ *   serviceCall(ticket, service, "fetch", method, url, [name, value, ...], body | null)
+ *   serviceCall(ticket, service, "rpc", entrypoint, methodName, argumentsJson)
+ *       → "" when the call is on its way, else why not (no such Worker, nothing deployed)
+ *   serviceReturn(invocationId, ok, resultJson) — the callee's RPC method settled
+ *
+ * The caller's invocation counts the call as pending work until the reply arrives as
+ * dispatch("serviceReply", ticket, status, statusText, headerLines, body, rpcJson, rpcOk). */
+#include "platform/service_ops.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/alloc.h"
+#include "base/buf.h"
+#include "js/engine.h"
+#include "platform/shard.h"
+#include "platform/snapshot.h"
+
+typedef struct hop {
+    uv_timer_t timer;
+    shard *sh;
+    service_call *call; /* to the callee, or NULL for a reply */
+    /* the reply */
+    uint64_t caller_id;
+    double ticket;
+    int status;
+    char *reason;
+    char *headers;
+    size_t hlen;
+    uint8_t *body;
+    size_t blen;
+    bool has_body;
+    char *rpc_json; /* an RPC's result or error (JSON); NULL when there is none */
+    bool rpc_ok;
+} hop;
+
+static void call_free(service_call *call) {
+    if (!call) return;
+    if (call->version) worker_version_unref(call->version);
+    free(call->method);
+    free(call->url);
+    free(call->headers);
+    free(call->body);
+    free(call);
+}
+
+static void hop_closed(uv_handle_t *h) {
+    hop *p = h->data;
+    call_free(p->call);
+    free(p->reason);
+    free(p->headers);
+    free(p->body);
+    free(p->rpc_json);
+    free(p);
+}
+
+static void deliver_reply(hop *p) {
+    shard *sh = p->sh;
+    invocation *inv = invocation_lookup(sh, p->caller_id);
+    if (!inv) return; /* the caller is gone */
+    if (inv->pending > 0) inv->pending--;
+    js_args a = {0};
+    js_args_number(&a, p->ticket);
+    js_args_number(&a, p->status);
+    js_args_latin1(&a, p->reason ? p->reason : "", p->reason ? strlen(p->reason) : 0);
+    js_args_latin1(&a, p->headers ? p->headers : "", p->hlen);
+    if (p->has_body)
+        js_args_bytes(&a, p->body ? (const void *)p->body : "", p->blen);
+    else
+        js_args_null(&a);
+    if (p->rpc_json)
+        js_args_string(&a, p->rpc_json, strlen(p->rpc_json));
+    else
+        js_args_null(&a);
+    js_args_bool(&a, p->rpc_ok);
+    js_error err;
+    const char *reason;
+    if (shard_dispatch(sh, inv->entry, inv, "serviceReply", &a, &err, &reason) ==
+        JS_RESULT_EXCEPTION)
+        js_error_clear(&err);
+    inv = invocation_lookup(sh, p->caller_id);
+    if (inv) invocation_settle(inv);
+}
+
+static void on_hop(uv_timer_t *t) {
+    hop *p = t->data;
+    if (p->call) {
+        char *why = invocation_run_service(p->sh, p->call);
+        if (why) {
+            /* The callee could not start: the caller gets the platform's 500. */
+            p->caller_id = p->call->caller_id;
+            p->ticket = p->call->ticket;
+            p->status = 500;
+            p->headers = xstrdup("content-type: text/plain; charset=utf-8\r\n");
+            p->hlen = strlen(p->headers);
+            buf b = {0};
+            buf_printf(&b, "Worker failed to start.\n%s\n", why);
+            p->body = (uint8_t *)buf_detach(&b, &p->blen);
+            p->has_body = true;
+            free(why);
+            deliver_reply(p);
+        }
+    } else {
+        deliver_reply(p);
+    }
+    uv_close((uv_handle_t *)&p->timer, hop_closed);
+}
+
+static void hop_start(shard *sh, hop *p) {
+    p->sh = sh;
+    uv_timer_init(&sh->loop, &p->timer);
+    p->timer.data = p;
+    uv_timer_start(&p->timer, on_hop, 0, 0);
+}
+
+void service_deliver_response(invocation *inv, int status, const char *reason,
+                              const char *header_lines, size_t hlen, const void *body,
+                              size_t blen) {
+    hop *p = xcalloc(1, sizeof *p);
+    p->caller_id = inv->caller_id;
+    p->ticket = inv->caller_ticket;
+    p->status = status;
+    p->reason = reason && *reason ? xstrdup(reason) : NULL;
+    p->headers = xmemdup0(header_lines ? header_lines : "", hlen);
+    p->hlen = hlen;
+    p->has_body = true;
+    p->body = blen ? (uint8_t *)xmemdup0(body, blen) : NULL;
+    p->blen = blen;
+    hop_start(inv->sh, p);
+}
+
+static void op_service_call(js_call *c) {
+    shard *sh = shard_of(c);
+    invocation *caller = sh ? invocation_lookup(sh, js_call_async_id(c)) : NULL;
+    if (!caller) {
+        js_throw(c, "Error",
+                 "a service binding can only be called while the Worker handles an event");
+        return;
+    }
+    double ticket = js_arg_number(c, 0);
+    size_t name_len;
+    const char *name = js_arg_string(c, 1, &name_len);
+    const char *kind = js_arg_string(c, 2, NULL);
+    if (!name || !kind) return;
+    script_entry *se = sh->snap ? snapshot_find_script(sh->snap, name, name_len) : NULL;
+    worker_version *v = se ? snapshot_pick_version(se, NULL, 0, NULL, 0, shard_random(sh)) : NULL;
+    if (!v) {
+        buf m = {0};
+        buf_printf(&m,
+                   se ? "the Worker \"%s\" has no active deployment"
+                      : "there is no Worker named \"%s\" in this hearth",
+                   name);
+        js_ret_string(c, m.data, m.len);
+        buf_free(&m);
+        return;
+    }
+    service_call *call = xcalloc(1, sizeof *call);
+    call->caller_id = caller->id;
+    call->ticket = ticket;
+    call->version = worker_version_ref(v);
+    if (!strcmp(kind, "rpc")) {
+        call->rpc = 1;
+        call->url = xstrdup(js_arg_is_string(c, 3) ? js_arg_string(c, 3, NULL) : "");
+        call->method = xstrdup(js_arg_is_string(c, 4) ? js_arg_string(c, 4, NULL) : "");
+        call->headers = xstrdup(js_arg_is_string(c, 5) ? js_arg_string(c, 5, NULL) : "[]");
+    } else {
+        const char *m = js_arg_latin1(c, 3, NULL);
+        call->method = xstrdup(m ? m : "GET");
+        call->url = xstrdup(js_arg_is_string(c, 4) ? js_arg_string(c, 4, NULL) : "http://x/");
+        buf lines = {0};
+        size_t n = js_arg_array_len(c, 5);
+        for (size_t i = 0; i + 1 < n; i += 2) {
+            size_t nl, vl;
+            const char *hn = js_arg_array_string(c, 5, i, &nl);
+            const char *hv = js_arg_array_string(c, 5, i + 1, &vl);
+            if (!hn || !hv) continue;
+            buf_append(&lines, hn, nl);
+            buf_append(&lines, ": ", 2);
+            buf_append(&lines, hv, vl);
+            buf_append(&lines, "\r\n", 2);
+        }
+        call->headers = lines.data ? buf_detach(&lines, NULL) : xstrdup("");
+        if (js_arg_is_bytes(c, 6)) {
+            size_t bl;
+            const uint8_t *b = js_arg_bytes(c, 6, &bl);
+            call->body = (uint8_t *)xmemdup0(b ? (const char *)b : "", bl);
+            call->body_len = bl;
+        }
+    }
+    caller->pending++;
+    hop *p = xcalloc(1, sizeof *p);
+    p->call = call;
+    hop_start(sh, p);
+    js_ret_string(c, "", 0);
+}
+
+static void op_service_return(js_call *c) {
+    shard *sh = shard_of(c);
+    invocation *inv = invocation_lookup(sh, (uint64_t)js_arg_number(c, 0));
+    if (!inv || !inv->is_service || inv->responded) return;
+    bool ok = js_arg_bool(c, 1);
+    const char *json = js_arg_string(c, 2, NULL);
+    inv->responded = true;
+    inv->status = ok ? 200 : 500;
+    if (!ok) inv->outcome = "exception";
+    hop *p = xcalloc(1, sizeof *p);
+    p->caller_id = inv->caller_id;
+    p->ticket = inv->caller_ticket;
+    p->status = inv->status;
+    p->rpc_json = xstrdup(json ? json : "null");
+    p->rpc_ok = ok;
+    hop_start(sh, p);
+}
+
+static const js_op service_ops[] = {
+    {"serviceCall", op_service_call},
+    {"serviceReturn", op_service_return},
+};
+
+void service_ops_register(void) {
+    js_ops_register(service_ops, sizeof service_ops / sizeof service_ops[0]);
+}

@@ -1,0 +1,35 @@
+/* service_ops — service bindings between Workers of the same hearth (src/runtime/service.js).
+ *
+ * `env.X.fetch(...)` and `env.X.method(...)` (RPC) run the target Worker on the caller's
+ * shard: serviceCall creates an invocation of the callee's version (picked as for a request);
+ * the callee's response (or RPC result) comes back to the caller as a "serviceReply" event.
+ * Both hops go through the loop (a zero timer), never nested inside another realm's
+ * JavaScript. */
+#ifndef HEARTH_PLATFORM_SERVICE_OPS_H
+#define HEARTH_PLATFORM_SERVICE_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "platform/invocation.h"
+
+/* A call on its way to the callee (owned by service_ops.c; read by invocation_run_service). */
+typedef struct service_call {
+    uint64_t caller_id;
+    double ticket;
+    worker_version *version; /* a reference */
+    int rpc;                 /* 0: fetch; 1: RPC */
+    char *method;            /* fetch: HTTP method; RPC: method name */
+    char *url;               /* fetch: URL; RPC: entrypoint export name ("" = default) */
+    char *headers;           /* fetch: "Name: value\r\n" lines; RPC: arguments (JSON) */
+    uint8_t *body;           /* fetch only; NULL: no body */
+    size_t body_len;
+} service_call;
+
+/* The callee inv answered (from send_response): deliver to its caller. */
+void service_deliver_response(invocation *inv, int status, const char *reason,
+                              const char *header_lines, size_t hlen, const void *body, size_t blen);
+
+void service_ops_register(void);
+
+#endif
