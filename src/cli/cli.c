@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "js/engine.h"
+#include "platform/runtime_ops.h"
 #include "platform/server.h"
 
 bool cli_parse_long(const char *s, long min, long max, long *out) {
@@ -25,6 +27,16 @@ bool cli_parse_seconds(const char *s, double *out) {
     if (*end || !(v >= 0) || v > 86400.0 * 365) return false;
     *out = v;
     return true;
+}
+
+int cli_start_runtime(void) {
+    js_error err = {0};
+    runtime_ops_register();
+    if (js_engine_init(&err) == 0) return 0;
+    char *text = js_error_format(&err);
+    fprintf(stderr, "hearth: the JavaScript runtime failed to start: %s\n", text);
+    free(text);
+    return -1;
 }
 
 int cli_usage_error(const char *usage, const char *msg) {

@@ -22,6 +22,9 @@ int cmd_serve(int argc, char **argv);
 bool cli_parse_long(const char *s, long min, long max, long *out);
 /* Parses a non-negative number of seconds ("30", "0.5"). */
 bool cli_parse_seconds(const char *s, double *out);
+/* Registers the runtime's ops and starts the JavaScript engine (dev and serve); -1 after
+ * printing why it could not. */
+int cli_start_runtime(void);
 /* Prints "hearth: <msg>" and the usage to stderr; returns the exit status for usage errors. */
 int cli_usage_error(const char *usage, const char *msg);
 

@@ -207,14 +207,7 @@ int cmd_dev(int argc, char **argv) {
     }
     if (ndirs == 0) dirs[ndirs++] = ".";
 
-    js_error err = {0};
-    runtime_ops_register();
-    if (js_engine_init(&err) != 0) {
-        char *text = js_error_format(&err);
-        fprintf(stderr, "hearth: the JavaScript runtime failed to start: %s\n", text);
-        free(text);
-        return 1;
-    }
+    if (cli_start_runtime() != 0) return 1;
     dev_state st;
     memset(&st, 0, sizeof st);
     js_shard_options copts = {0};

@@ -157,14 +157,7 @@ int cmd_serve(int argc, char **argv) {
         }
     }
 
-    js_error err = {0};
-    runtime_ops_register();
-    if (js_engine_init(&err) != 0) {
-        char *text = js_error_format(&err);
-        fprintf(stderr, "hearth: the JavaScript runtime failed to start: %s\n", text);
-        free(text);
-        return 1;
-    }
+    if (cli_start_runtime() != 0) return 1;
     signal(SIGPIPE, SIG_IGN);
     char errbuf[512];
     /* The logs store is open before the shards start: they append to it. */

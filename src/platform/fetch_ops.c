@@ -83,14 +83,7 @@ static fetch_job *job_find(shard *sh, double handle) {
 
 /* Delivers an event; j may be gone afterwards. */
 static void emit(shard *sh, uint64_t inv_id, const char *kind, const js_args *a) {
-    invocation *inv = invocation_lookup(sh, inv_id);
-    if (!inv) return;
-    js_error err;
-    const char *reason;
-    if (shard_dispatch(sh, inv->entry, inv, kind, a, &err, &reason) == JS_RESULT_EXCEPTION)
-        js_error_clear(&err);
-    inv = invocation_lookup(sh, inv_id);
-    if (inv) invocation_settle(inv);
+    invocation_deliver(sh, inv_id, kind, a);
 }
 
 static void on_head(void *ud, int status, const char *reason, size_t reason_len, const char *lines,

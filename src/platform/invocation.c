@@ -603,6 +603,18 @@ static void op_respond_write(js_call *c) {
     js_ret_number(c, (double)http_respond_write(inv->req, data, len));
 }
 
+bool invocation_deliver(shard *sh, uint64_t id, const char *kind, const js_args *a) {
+    invocation *inv = invocation_lookup(sh, id);
+    if (!inv) return false;
+    js_error err;
+    const char *reason;
+    if (shard_dispatch(sh, inv->entry, inv, kind, a, &err, &reason) == JS_RESULT_EXCEPTION)
+        js_error_clear(&err);
+    inv = invocation_lookup(sh, id);
+    if (inv) invocation_settle(inv);
+    return true;
+}
+
 static void on_drain(void *ud, http_request *req) {
     shard *sh = ud;
     /* By id, not pointer: the invocation may have ended meanwhile. */
@@ -613,12 +625,7 @@ static void on_drain(void *ud, http_request *req) {
     inv->pending--;
     js_args a = {0};
     js_args_number(&a, (double)id);
-    js_error err;
-    const char *reason;
-    if (shard_dispatch(sh, inv->entry, inv, "drain", &a, &err, &reason) == JS_RESULT_EXCEPTION)
-        js_error_clear(&err);
-    inv = invocation_lookup(sh, id);
-    if (inv) invocation_settle(inv);
+    invocation_deliver(sh, id, "drain", &a);
 }
 
 /* waitDrain(rid) — the runtime gets a "drain" event when the queued output is small again. */

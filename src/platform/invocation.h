@@ -60,6 +60,11 @@ char *invocation_run_service(shard *sh, struct service_call *call);
 
 invocation *invocation_lookup(shard *sh, uint64_t id);
 
+/* Async work finished for invocation `id`: delivers the event `kind` to its realm and settles
+ * it (it may finish). By id, because the invocation may have ended meanwhile; returns false
+ * (and delivers nothing) if it has. The caller adjusts `pending` before, as its work requires. */
+bool invocation_deliver(shard *sh, uint64_t id, const char *kind, const js_args *a);
+
 /* After JavaScript ran on behalf of inv: finish it if it is complete, or fail it if nothing
  * can ever resume it (a handler that will never produce a response). */
 void invocation_settle(invocation *inv);

@@ -29,13 +29,7 @@ static void on_decided(void *arg, bool success) {
         js_args a = {0};
         js_args_number(&a, w->ticket);
         js_args_bool(&a, success);
-        js_error err;
-        const char *reason;
-        if (shard_dispatch(sh, inv->entry, inv, "ratelimit", &a, &err, &reason) ==
-            JS_RESULT_EXCEPTION)
-            js_error_clear(&err);
-        inv = invocation_lookup(sh, w->invocation_id);
-        if (inv) invocation_settle(inv);
+        invocation_deliver(sh, w->invocation_id, "ratelimit", &a);
     }
     free(w);
 }

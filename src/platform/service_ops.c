@@ -76,13 +76,7 @@ static void deliver_reply(hop *p) {
     else
         js_args_null(&a);
     js_args_bool(&a, p->rpc_ok);
-    js_error err;
-    const char *reason;
-    if (shard_dispatch(sh, inv->entry, inv, "serviceReply", &a, &err, &reason) ==
-        JS_RESULT_EXCEPTION)
-        js_error_clear(&err);
-    inv = invocation_lookup(sh, p->caller_id);
-    if (inv) invocation_settle(inv);
+    invocation_deliver(sh, p->caller_id, "serviceReply", &a);
 }
 
 static void on_hop(uv_timer_t *t) {

@@ -88,17 +88,7 @@ static void uncount(wsock *s) {
 
 /* Delivers an event to the invocation; false if it is gone. */
 static bool emit(wsock *s, const char *kind, const js_args *a) {
-    shard *sh = s->sh;
-    uint64_t id = s->inv_id;
-    invocation *inv = invocation_lookup(sh, id);
-    if (!inv) return false;
-    js_error err;
-    const char *reason;
-    if (shard_dispatch(sh, inv->entry, inv, kind, a, &err, &reason) == JS_RESULT_EXCEPTION)
-        js_error_clear(&err);
-    inv = invocation_lookup(sh, id);
-    if (inv) invocation_settle(inv);
-    return true;
+    return invocation_deliver(s->sh, s->inv_id, kind, a);
 }
 
 static void on_message(ws_conn *ws, ws_opcode op, const uint8_t *data, size_t len) {
