@@ -13,7 +13,7 @@ SAN   ?=
 CC  := gcc
 CXX := g++
 
-PKGS := mozjs-102 libuv jansson libcurl openssl sqlite3 zlib
+PKGS := mozjs-102 libuv jansson libcurl openssl sqlite3 zlib libbrotlienc libbrotlidec
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lwslay
 
@@ -128,6 +128,8 @@ FUZZ_LIBS_sourcemap := -ljansson -lm
 FUZZ_SRCS_memcached := src/ratelimit/memcached_reply.c $(FUZZ_BASE)
 FUZZ_SRCS_crypto_import := src/webapi/crypto_pkey.c src/webapi/crypto_sym.c
 FUZZ_LIBS_crypto_import := -lcrypto
+FUZZ_SRCS_ws_response := src/net/websocket_response.c $(FUZZ_BASE)
+FUZZ_LIBS_ws_response := -lhttp_parser
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)
@@ -142,6 +144,13 @@ TSAN_SRCS_ratelimit := $(wildcard src/ratelimit/*.c) src/base/alloc.c src/base/b
 build/tsan/test_ratelimit: tests/unit/test_ratelimit.c $(TSAN_SRCS_ratelimit) $(wildcard src/ratelimit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE -Isrc -std=c11 -g -O1 -fsanitize=thread -pthread -o $@ $< $(TSAN_SRCS_ratelimit) -luv -ljansson -lcrypto -lcmocka
+
+# The benchmarks' own programs (bench/run.mjs), plain epoll: the WebSocket echo's load
+# generator (scenario j) and the streaming proxy's origin (scenario i).
+BENCH_TOOLS := $(BUILD)/tools/wsload $(BUILD)/tools/origin
+$(BENCH_TOOLS): $(BUILD)/tools/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -std=c11 -O2 -g -Wall -Wextra -Werror -o $@ $<
 
 deps:
 	@scripts/install-deps.sh
@@ -159,11 +168,11 @@ unit: tests
 	@for t in $(UNIT_BINS); do echo "== $$t"; $$t || exit 1; done
 
 bench: deps
-	@$(MAKE) --no-print-directory $(BUILD)/hearth
+	@$(MAKE) --no-print-directory $(BUILD)/hearth $(BENCH_TOOLS)
 	@bench/run.sh
 
 # C and C++ sources (clang-format with .clang-format); `make test` checks them.
-FORMAT_SRCS := $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tests/fuzz/*.c tools/*.c)
+FORMAT_SRCS := $(wildcard src/*.c src/*/*.c src/*/*.h src/js/*.cpp tests/unit/*.c tests/conformance/*.c tests/fuzz/*.c tools/*.c bench/*.c)
 
 format:
 	clang-format -i $(FORMAT_SRCS)

@@ -12,18 +12,27 @@
 //       enabled) and with a live tail session attached, against the same Worker unwatched
 //   (g) the cost of rate limiting: a Worker calling env.LIMITER.limit() once per request on
 //       the embedded backend, against the same Worker without the call
-//   (i) a streaming proxy: a Worker that fetch()es a 16 KiB body from a local origin (a node
-//       process) and returns it as it streams, against the same Worker on workerd
+//   (i) a streaming proxy: a Worker that fetch()es a 16 KiB body from a local origin and
+//       returns it as it streams, against the same Worker on workerd. The origin is
+//       build/tools/origin (bench/origin.c, single-threaded epoll, a few µs per request), so
+//       that the proxies, not the origin, are what is measured
 //   (h) the memcached backend (a real memcached started here) against the embedded one, and
 //       the commands/s hearth drives against a raw pipelined memcached client's (the
 //       physical limit of that memcached on this machine)
+//   (j) WebSocket echo: 100 connections to a Worker that echoes every message (WebSocketPair,
+//       server.accept()), each keeping one 64-byte text message in flight, then 16 (pipelined);
+//       messages/s, p50 and p99 round trip, server CPU per message, peak RSS; hearth with one
+//       shard thread, like workerd's one event loop (see wsEchoScenario). The load client is
+//       build/tools/wsload (bench/wsload.c). `make bench` builds both tools, and so does this
+//       script, next to the hearth binary under test, when they are missing (WSLOAD_BIN and
+//       ORIGIN_BIN override)
 //
 // The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
-// [--only a,b,c,d,e,f,g,h] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
+// [--only a,b,c,d,e,f,g,h,i,j] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
 // bench/out/report-<date>.md.
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
-import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +42,15 @@ const ROOT = path.resolve(HERE, "..");
 const HEARTH = process.env.HEARTH_BIN ?? path.join(ROOT, "build/hearth");
 const WORKERD = path.join(HERE, "node_modules/.bin/workerd");
 const MEMCACHED_BENCH = path.join(ROOT, "build/tests/memcached_bench");
+// Built next to the hearth binary under test (build/tools/wsload for build/hearth).
+const WSLOAD = process.env.WSLOAD_BIN ?? path.join(path.dirname(HEARTH), "tools/wsload");
+const ORIGIN = process.env.ORIGIN_BIN ?? path.join(path.dirname(HEARTH), "tools/origin");
+
+// Builds a bench tool next to the hearth binary under test, when it is missing.
+function ensureTool(bin, envName) {
+  if (process.env[envName] || existsSync(bin)) return;
+  execFileSync("make", ["-C", ROOT, "--no-print-directory", `BUILD=${path.relative(ROOT, path.dirname(HEARTH))}`, path.relative(ROOT, bin)], { stdio: "inherit" });
+}
 const OUT = path.join(HERE, "out");
 
 const args = process.argv.slice(2);
@@ -42,7 +60,7 @@ const opt = (name, dflt) => {
 };
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
-const ONLY = opt("--only", "a,b,c,d,e,f,g,h,i").split(",");
+const ONLY = opt("--only", "a,b,c,d,e,f,g,h,i,j").split(",");
 // (d) compares hearth with itself, so the machine's noise is the whole story: alternate.
 const ROUNDS = Number(opt("--rounds", "3"));
 
@@ -560,15 +578,9 @@ function memcachedBench(p, extra = []) {
 
 // (i): a streaming proxy. The origin runs in its own process (wrk blocks this one).
 async function startOrigin() {
+  ensureTool(ORIGIN, "ORIGIN_BIN");
   const p = port();
-  const code = `
-    const body = Buffer.alloc(16384, "x");
-    require("node:http").createServer((req, res) => {
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
-      res.end(body);
-    }).listen(${p}, "127.0.0.1", () => console.log("listening"));
-  `;
-  const child = await start(process.execPath, ["-e", code], /listening/);
+  const child = await start(ORIGIN, [String(p), "16384"], /listening/);
   return { child, url: `http://127.0.0.1:${p}` };
 }
 
@@ -608,6 +620,62 @@ const config :Workerd.Config = (
   }
 }
 
+// (j): WebSocket echo. wsload runs in its own process (spawned, so that this one can sample the
+// server's RSS while the 100 connections are open); a warm-up run first, then the measured one.
+const WS_CONNECTIONS = 100;
+const WS_SIZE = 64;
+
+function wsload(portNumber, seconds, inflight) {
+  return new Promise((resolve, reject) => {
+    const argv = ["--port", String(portNumber), "--connections", String(WS_CONNECTIONS), "--inflight", String(inflight), "--size", String(WS_SIZE), "--seconds", String(seconds)];
+    const child = spawn(WSLOAD, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`wsload exited (${code}): ${err}`));
+      resolve(JSON.parse(out.trim().split("\n").at(-1)));
+    });
+  });
+}
+
+async function wsEchoScenario(which, inflight) {
+  const dir = path.join(HERE, "workers", "ws-echo");
+  // One shard thread, as workerd has one event loop: the load generator needs one of the two
+  // CPUs, and with two shard threads the three busy threads time-slice, which adds a
+  // scheduling tail (p99 ~4.5 ms instead of ~2 ms at the same messages/s).
+  const server =
+    which === "hearth" ? await startHearth([dir], ["--threads", "1"]) : await startWorkerd([{ name: "ws-echo", dir, file: "index.js" }]);
+  const serverPort = which === "hearth" ? server.port : server.ports[0];
+  try {
+    await waitHttp(server.url + "/");
+    await wsload(serverPort, Math.max(2, Math.round(DURATION / 3)), inflight);
+    const before = cpuSeconds(server.child.pid);
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(server.child.pid))), 250);
+    let r;
+    try {
+      r = await wsload(serverPort, DURATION, inflight);
+    } finally {
+      clearInterval(sampler);
+    }
+    const cpu = cpuSeconds(server.child.pid) - before;
+    return {
+      mps: r.msgs_per_sec,
+      p50: r.p50_us / 1000,
+      p99: r.p99_us / 1000,
+      cpuUsPerMsg: (cpu * 1e6) / r.messages,
+      rssMiB: Math.max(peak, rssMiB(server.child.pid)),
+      wsErrors: r.errors,
+      wsConnections: r.connections,
+    };
+  } finally {
+    await stop(server.child);
+  }
+}
+
 // ---- main --------------------------------------------------------------------------------
 
 const hearthVersion = execFileSync(HEARTH, ["--version"], { encoding: "utf8" }).trim();
@@ -634,6 +702,16 @@ if (ONLY.includes("i")) {
   } finally {
     await stop(origin.child);
   }
+}
+if (ONLY.includes("j")) {
+  ensureTool(WSLOAD, "WSLOAD_BIN");
+  for (const inflight of [1, 16])
+    await scenario(
+      `(j) WebSocket echo, ${WS_CONNECTIONS} connections × ${inflight} in flight, ${WS_SIZE} B text`,
+      (which) => wsEchoScenario(which, inflight),
+      "workerd",
+      ROUNDS,
+    );
 }
 let rawMemcached = null;
 if (ONLY.includes("h")) {
@@ -662,9 +740,11 @@ md += `${hearthVersion} vs ${workerdVersion}; ${cpus().length} CPUs (${cpus()[0]
 md += "| scenario | metric | hearth | peer | hearth/peer |\n|---|---|---:|---:|---:|\n";
 const METRICS = [
   ["rps", "req/s", 0],
+  ["mps", "messages/s", 0],
   ["p50", "p50 ms", 2],
   ["p99", "p99 ms", 2],
   ["cpuUsPerReq", "server CPU µs/req", 1],
+  ["cpuUsPerMsg", "server CPU µs/message", 1],
   ["rssMiB", "RSS MiB", 1],
   ["liveMedianMs", "to live, median ms", 1],
   ["liveP90Ms", "to live, p90 ms", 1],
@@ -677,6 +757,7 @@ for (const { label, peer, h, w } of results) {
     md += `| ${first ? `${label} (peer: ${peer})` : ""} | ${name} | ${fmt(h[key], digits)} | ${fmt(w[key], digits)} | ${ratio(h[key], w[key])} |\n`;
     first = false;
   }
+  if (h.wsErrors || w.wsErrors) md += `| | WebSocket errors | ${h.wsErrors} | ${w.wsErrors} | |\n`;
   if (h.non2xx || w.non2xx) md += `| | non-2xx | ${h.non2xx} | ${w.non2xx} | |\n`;
 }
 if (rawMemcached) {

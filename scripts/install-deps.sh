@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential pkg-config clang lld clang-format
   libmozjs-102-dev libuv1-dev libhttp-parser-dev libjansson-dev libcurl4-openssl-dev
-  libssl-dev libsqlite3-dev zlib1g-dev libwslay-dev libcmocka-dev
+  libssl-dev libsqlite3-dev zlib1g-dev libbrotli-dev libwslay-dev libcmocka-dev
   nodejs memcached wrk curl
 )
 

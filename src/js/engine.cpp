@@ -62,8 +62,18 @@ static bool interrupt_callback(JSContext *cx) {
     js_shard *s = static_cast<js_shard *>(JS_GetContextPrivate(cx));
     if (s->memory_check_pending) {
         s->memory_check_pending = false;
+        s->collect_pending = false;
         if (s->running && !s->running->broken && realm_over_memory_limit(s, s->running))
             s->interrupt_reason.store("exceededMemory");
+    }
+    if (s->collect_pending) {
+        s->collect_pending = false;
+        if (s->running && !s->running->broken) {
+            JS::PrepareZoneForGC(cx, js::GetObjectZoneFromAnyThread(s->running->global));
+            bool pending = s->memory_check_pending;
+            JS::NonIncrementalGC(cx, JS::GCOptions::Normal, JS::GCReason::API);
+            s->memory_check_pending = pending; // our own collection is not news
+        }
     }
     const char *reason = s->interrupt_reason.exchange(nullptr);
     if (!reason) return true;

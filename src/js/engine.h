@@ -278,6 +278,10 @@ js_program *js_realm_program(js_realm *r);
 bool js_realm_is_broken(const js_realm *r);
 /* Bytes of engine heap used by this realm (its zone). */
 uint64_t js_realm_heap_bytes(js_realm *r);
+/* Collects the zone of the realm whose code runs next, at its next interrupt point: for
+ * garbage the host knows piles up faster than the engine's own triggers notice (the chunks of
+ * a streamed body). */
+void js_shard_collect_soon(js_shard *s);
 
 typedef enum js_result {
     JS_RESULT_OK,         /* the dispatcher returned */

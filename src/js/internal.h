@@ -58,6 +58,9 @@ struct js_shard {
     std::atomic<const char *> interrupt_reason;
     // A GC finished: check the running realm's memory at the next interrupt point.
     bool memory_check_pending;
+    // The running realm's zone is to be collected at the next interrupt point
+    // (js_realm_collect_soon).
+    bool collect_pending;
     // The reason the last dispatch was terminated, once the interrupt was taken.
     const char *terminated_reason;
     js_realm *running;                          // realm of the dispatch in progress
@@ -119,6 +122,9 @@ bool realm_create_global(js_shard *s, js_realm *r);
 
 // natives.cpp
 bool define_native_ops(JSContext *cx, JS::HandleObject ops);
+
+// clone.cpp
+bool define_clone_ops(JSContext *cx, JS::HandleObject ops);
 
 // ops.cpp
 bool define_ops_object(JSContext *cx, JS::HandleObject global);

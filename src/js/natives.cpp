@@ -1,6 +1,6 @@
 // natives.cpp — ops that need the engine itself rather than C: they work on arbitrary
-// JavaScript values (structured clone, promise state) or on the realm's compiled program
-// (module data). Everything that can be written over primitives lives in C instead.
+// JavaScript values (promise state; structured clone is in clone.cpp) or on the realm's compiled
+// program (module data). Everything that can be written over primitives lives in C instead.
 #include <js/ArrayBuffer.h>
 #include <js/Conversions.h>
 #include <js/Object.h>
@@ -49,130 +49,6 @@ static bool native_module_data(JSContext *cx, unsigned argc, JS::Value *vp) {
     if (!JS_SetElement(cx, arr, 1, v)) return false;
     args.rval().setObject(*arr);
     return true;
-}
-
-// ---- structured clone of Error objects ---------------------------------------------------
-// The HTML Standard serializes errors (name, message; we keep the stack too); SpiderMonkey 102
-// does not, so errors are written through the clone callbacks under a tag of our own.
-
-static const uint32_t kTagError = JS_SCTAG_USER_MIN + 1;
-static const char *const kErrorNames[] = {
-    "Error", "EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError"};
-
-static bool write_string_prop(JSContext *cx, JSStructuredCloneWriter *w, JS::HandleObject obj,
-                              const char *name) {
-    JS::RootedValue v(cx);
-    if (!JS_GetProperty(cx, obj, name, &v)) return false;
-    JS::RootedString s(cx, v.isUndefined() ? JS_GetEmptyString(cx) : JS::ToString(cx, v));
-    return s && JS_WriteString(w, s);
-}
-
-static bool clone_write(JSContext *cx, JSStructuredCloneWriter *w, JS::HandleObject obj,
-                        bool *same_process, void *closure) {
-    (void)same_process, (void)closure;
-    js::ESClass cls;
-    if (!JS::GetBuiltinClass(cx, obj, &cls)) return false;
-    if (cls != js::ESClass::Error) {
-        JS_ReportErrorASCII(cx, "The object could not be cloned.");
-        return false;
-    }
-    return JS_WriteUint32Pair(w, kTagError, 0) && write_string_prop(cx, w, obj, "name") &&
-           write_string_prop(cx, w, obj, "message") && write_string_prop(cx, w, obj, "stack");
-}
-
-static JSObject *clone_read(JSContext *cx, JSStructuredCloneReader *r,
-                            const JS::CloneDataPolicy &policy, uint32_t tag, uint32_t data,
-                            void *closure) {
-    (void)policy, (void)data, (void)closure;
-    if (tag != kTagError) {
-        JS_ReportErrorASCII(cx, "unknown structured clone tag");
-        return nullptr;
-    }
-    JS::RootedString name(cx), message(cx), stack(cx);
-    if (!JS_ReadString(r, &name) || !JS_ReadString(r, &message) || !JS_ReadString(r, &stack))
-        return nullptr;
-    // Only the standard error types survive; anything else becomes a plain Error.
-    const char *ctor_name = "Error";
-    for (const char *known : kErrorNames) {
-        bool match = false;
-        if (JS_StringEqualsAscii(cx, name, known, &match) && match) ctor_name = known;
-    }
-    JS::RootedObject global(cx, JS::CurrentGlobalOrNull(cx));
-    JS::RootedValue ctor(cx), msg(cx, JS::StringValue(message)), sv(cx, JS::StringValue(stack));
-    JS::RootedObject err(cx);
-    if (!JS_GetProperty(cx, global, ctor_name, &ctor) ||
-        !JS::Construct(cx, ctor, JS::HandleValueArray(msg), &err) ||
-        !JS_DefineProperty(cx, err, "stack", sv, JSPROP_RESOLVING))
-        return nullptr;
-    return err;
-}
-
-static const JSStructuredCloneCallbacks kCloneCallbacks = {
-    clone_read, clone_write, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-};
-
-// structuredClone(value, transferList) — same-thread clone through the engine's serializer.
-static bool native_structured_clone(JSContext *cx, unsigned argc, JS::Value *vp) {
-    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-    JS::RootedValue value(cx, args.get(0));
-    JS::RootedValue transfer(cx, args.get(1));
-    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::SameProcess, &kCloneCallbacks,
-                                    nullptr);
-    JS::CloneDataPolicy policy;
-    if (!buf.write(cx, value, transfer, policy)) return false;
-    return buf.read(cx, args.rval());
-}
-
-// serialize(value) → ArrayBuffer in the engine's portable format (RPC, storage); deserialize
-// reverses it.
-static bool native_serialize(JSContext *cx, unsigned argc, JS::Value *vp) {
-    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-    JS::RootedValue value(cx, args.get(0));
-    JSAutoStructuredCloneBuffer buf(JS::StructuredCloneScope::DifferentProcess, &kCloneCallbacks,
-                                    nullptr);
-    JS::CloneDataPolicy policy;
-    if (!buf.write(cx, value, JS::UndefinedHandleValue, policy)) return false;
-    const JSStructuredCloneData &data = buf.data();
-    size_t n = data.Size();
-    JS::RootedObject ab(cx, JS::NewArrayBuffer(cx, n));
-    if (!ab) return false;
-    {
-        JS::AutoCheckCannotGC nogc;
-        bool shared;
-        uint8_t *out = JS::GetArrayBufferData(ab, &shared, nogc);
-        size_t off = 0;
-        data.ForEachDataChunk([&](const char *chunk, size_t len) {
-            memcpy(out + off, chunk, len);
-            off += len;
-            return true;
-        });
-    }
-    args.rval().setObject(*ab);
-    return true;
-}
-
-static bool native_deserialize(JSContext *cx, unsigned argc, JS::Value *vp) {
-    JS::CallArgs args = JS::CallArgsFromVp(argc, vp);
-    if (!args.get(0).isObject() || !JS::IsArrayBufferObject(&args[0].toObject())) {
-        JS_ReportErrorASCII(cx, "deserialize: expected an ArrayBuffer");
-        return false;
-    }
-    JS::RootedObject ab(cx, &args[0].toObject());
-    JSStructuredCloneData data(JS::StructuredCloneScope::DifferentProcess);
-    {
-        JS::AutoCheckCannotGC nogc;
-        bool shared;
-        size_t n = JS::GetArrayBufferByteLength(ab);
-        uint8_t *p = JS::GetArrayBufferData(ab, &shared, nogc);
-        if (!data.AppendBytes(reinterpret_cast<const char *>(p), n)) {
-            JS_ReportOutOfMemory(cx);
-            return false;
-        }
-    }
-    JS::CloneDataPolicy policy;
-    return JS_ReadStructuredClone(cx, data, JS_STRUCTURED_CLONE_VERSION,
-                                  JS::StructuredCloneScope::DifferentProcess, args.rval(), policy,
-                                  &kCloneCallbacks, nullptr);
 }
 
 // transferArrayBuffer(ab) → a new ArrayBuffer owning ab's bytes; ab is detached (the spec's
@@ -365,9 +241,6 @@ static const JSFunctionSpec kNativeOps[] = {
     JS_FN("loadedModule", native_loaded_module, 1, 0),
     JS_FN("defineLazyGlobals", native_define_lazy_globals, 1, 0),
     JS_FN("moduleData", native_module_data, 1, 0),
-    JS_FN("structuredClone", native_structured_clone, 2, 0),
-    JS_FN("serialize", native_serialize, 1, 0),
-    JS_FN("deserialize", native_deserialize, 1, 0),
     JS_FN("promiseState", native_promise_state, 1, 0),
     JS_FN("transferArrayBuffer", native_transfer_array_buffer, 1, 0),
     JS_FN("proxyParts", native_proxy_parts, 1, 0),
@@ -376,5 +249,5 @@ static const JSFunctionSpec kNativeOps[] = {
 };
 
 bool define_native_ops(JSContext *cx, JS::HandleObject ops) {
-    return JS_DefineFunctions(cx, ops, kNativeOps);
+    return JS_DefineFunctions(cx, ops, kNativeOps) && define_clone_ops(cx, ops);
 }

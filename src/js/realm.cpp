@@ -385,6 +385,11 @@ extern "C" uint64_t js_realm_heap_bytes(js_realm *r) {
     return static_cast<uint64_t>(total);
 }
 
+extern "C" void js_shard_collect_soon(js_shard *s) {
+    s->collect_pending = true;
+    JS_RequestInterruptCallback(s->cx);
+}
+
 // Over the limit even after collecting this realm's zone (most of what it allocated may be
 // garbage already)?
 bool realm_over_memory_limit(js_shard *s, js_realm *r) {

@@ -1,6 +1,7 @@
 #include "net/websocket.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,8 @@ struct ws_conn {
     void *user;
     ws_options opt;
     ws_state state;
-    buf in; /* received, not yet given to wslay */
+    buf in;  /* received, not yet given to wslay */
+    buf out; /* frames wslay produced in this pump, written to the socket together at its end */
     size_t in_off;
     frame_guard guard;
     bool started;       /* the stream is ours to read and write */
@@ -318,6 +320,9 @@ static void on_fail_timer(uv_timer_t *t) {
     after_io(t->data);
 }
 
+/* wslay hands over each frame in pieces (its header, then its payload): they are gathered in
+ * ws->out and written once per pump, so a message costs one write (and one TCP segment) rather
+ * than two, and a burst of messages one write in all. */
 static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
                        void *user) {
     (void)flags;
@@ -326,23 +331,15 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
-    if (uv_stream_get_write_queue_size(ws->stream) >= SOCKET_HIGH_WATER) {
+    if (uv_stream_get_write_queue_size(ws->stream) + ws->out.len >= SOCKET_HIGH_WATER) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
-    if (!write_bytes(ws, data, len)) {
-        /* The end is handled from the loop, never inside a caller's ws_send. */
-        ws->failed = true;
-        uv_timer_start(&ws->timer, on_fail_timer, 0, 0);
-        wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-        return -1;
-    }
+    buf_append(&ws->out, data, len);
     return (ssize_t)len;
 }
 
-/* Hands queued frames to the socket. Never ends the connection itself (see after_io). */
-static void pump(ws_conn *ws) {
-    if (ws->state == WS_DONE || ws->in_recv || ws->failed || !ws->started) return;
+static void pump_frames(ws_conn *ws) {
     if (wslay_event_want_write(ws->ctx) && wslay_event_send(ws->ctx) < 0) {
         ws->failed = true;
         return;
@@ -354,6 +351,27 @@ static void pump(ws_conn *ws) {
         wslay_event_queue_close(ws->ctx, (uint16_t)ws->close_code, (const uint8_t *)ws->reason,
                                 ws->reason_len);
         if (wslay_event_send(ws->ctx) < 0) ws->failed = true;
+    }
+}
+
+/* Hands queued frames to the socket. Never ends the connection itself (see after_io). */
+static void pump(ws_conn *ws) {
+    for (;;) {
+        if (ws->state == WS_DONE || ws->in_recv || ws->failed || !ws->started) return;
+        pump_frames(ws);
+        if (ws->out.len == 0) return;
+        bool ok = !ws->failed && write_bytes(ws, ws->out.data, ws->out.len);
+        buf_clear(&ws->out);
+        if (!ok && !ws->failed) {
+            /* The end is handled from the loop, never inside a caller's ws_send. */
+            ws->failed = true;
+            uv_timer_start(&ws->timer, on_fail_timer, 0, 0);
+            return;
+        }
+        /* wslay stopped because ws->out was full: if the socket took it all, nothing will
+         * call again (no write completes), so go on; else on_write_done does. */
+        if (uv_stream_get_write_queue_size(ws->stream) > 0) return;
+        if (!wslay_event_want_write(ws->ctx) && !ws->close_pending) return;
     }
 }
 
@@ -529,6 +547,7 @@ static void after_io(ws_conn *ws) {
 static void free_ws(ws_conn *ws) {
     wslay_event_context_free(ws->ctx);
     buf_free(&ws->in);
+    buf_free(&ws->out);
     free(ws);
 }
 
@@ -633,6 +652,13 @@ static void on_start(uv_timer_t *t) {
     after_io(ws);
 }
 
+int ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *out, size_t len, void *user) {
+    (void)user;
+    if (RAND_bytes(out, (int)len) == 1) return 0;
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+    return -1;
+}
+
 static ws_conn *ws_new(const ws_callbacks *cb, void *user, const ws_options *opt) {
     ws_conn *ws = xcalloc(1, sizeof *ws);
     if (cb) ws->cb = *cb;
@@ -645,8 +671,11 @@ static ws_conn *ws_new(const ws_callbacks *cb, void *user, const ws_options *opt
     if (!ws->opt.max_message_bytes) ws->opt.max_message_bytes = 1024 * 1024;
     if (!ws->opt.max_buffered_bytes) ws->opt.max_buffered_bytes = 4 * 1024 * 1024;
     if (!ws->opt.close_timeout_ms) ws->opt.close_timeout_ms = 5000;
-    struct wslay_event_callbacks callbacks = {recv_cb, send_cb, NULL, NULL, NULL, NULL, on_msg};
-    if (wslay_event_context_server_init(&ws->ctx, &callbacks, ws) != 0) {
+    struct wslay_event_callbacks callbacks = {recv_cb, send_cb, ws_genmask_cb, NULL,
+                                              NULL,    NULL,    on_msg};
+    int rc = ws->opt.client ? wslay_event_context_client_init(&ws->ctx, &callbacks, ws)
+                            : wslay_event_context_server_init(&ws->ctx, &callbacks, ws);
+    if (rc != 0) {
         fprintf(stderr, "out of memory\n");
         abort();
     }

@@ -1,4 +1,5 @@
-/* websocket — the server side of RFC 6455 on a libuv stream, framed by wslay.
+/* websocket — RFC 6455 on a libuv stream, framed by wslay: the server side, and (with
+ * ws_options.client, after websocket_connect.c made the handshake) the client side.
  *
  * A connection starts as an HTTP request (src/net/http_server.h). Whoever handles the request
  * (the control thread, a shard) may accept it as a WebSocket with ws_accept, which checks the
@@ -33,8 +34,8 @@
  * it. Every function here, and every callback, runs on that thread only. Other threads hand
  * their data to it (e.g. with uv_async) and must never call ws_send themselves.
  *
- * Not supported: extensions (permessage-deflate is not negotiated), TLS (a proxy in front
- * terminates it). */
+ * Not supported: extensions (permessage-deflate is not negotiated), TLS on the server side (a
+ * proxy in front terminates it; outbound connections get TLS from websocket_connect.c). */
 #ifndef HEARTH_NET_WEBSOCKET_H
 #define HEARTH_NET_WEBSOCKET_H
 
@@ -85,6 +86,9 @@ typedef struct ws_options {
     const char *subprotocols;
     /* Extra "name: value\r\n" lines for the 101 response (NULL: none). */
     const char *response_headers;
+    /* This side is the client (ws_open_stream after an outbound handshake): frames it sends
+     * are masked, frames it receives must not be. */
+    bool client;
 } ws_options;
 
 void ws_options_defaults(ws_options *opt);
@@ -101,10 +105,10 @@ bool ws_is_upgrade_request(const http_request *req);
 ws_conn *ws_accept(http_request *req, const ws_callbacks *cb, void *user, const ws_options *opt,
                    char *err, size_t errlen);
 
-/* Runs the protocol on a stream whose handshake is already done (tests, fuzzing, other
- * transports). stream is an initialized uv_tcp_t or uv_pipe_t allocated with malloc; the
- * ws_conn owns it from now on, and closes and frees it. `leftover` holds bytes already read
- * from it. */
+/* Runs the protocol on a stream whose handshake is already done (outbound connections,
+ * tests, fuzzing, other transports). stream is an initialized uv_tcp_t or uv_pipe_t allocated with
+ * malloc; the ws_conn owns it from now on, and closes and frees it. `leftover` holds bytes already
+ * read from it. */
 ws_conn *ws_open_stream(uv_stream_t *stream, const void *leftover, size_t leftover_len,
                         const ws_callbacks *cb, void *user, const ws_options *opt);
 
@@ -142,5 +146,9 @@ bool ws_header_has_token(const char *value, size_t len, const char *token);
  * holds, copied to out; false if none. */
 bool ws_select_protocol(const char *offered, size_t offered_len, const char *supported, char *out,
                         size_t outlen);
+
+/* wslay's genmask callback for client contexts: masking keys from OpenSSL's RNG. */
+struct wslay_event_context;
+int ws_genmask_cb(struct wslay_event_context *ctx, uint8_t *out, size_t len, void *user);
 
 #endif

@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "base/buf.h"
+#include "net/websocket_handshake.h"
 
 #define MAX_RESPONSE_HEAD (16 * 1024)
 
@@ -211,23 +210,12 @@ static long read_head(int fd, buf *b, uint64_t deadline, char *err, size_t errle
     }
 }
 
-/* The value of the first `name` field in a response head (after the status line). */
-static const char *head_field(const char *head, size_t head_len, const char *name, size_t *len) {
-    size_t nlen = strlen(name);
-    const char *p = memchr(head, '\n', head_len), *end = head + head_len;
-    while (p && ++p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *le = eol ? eol : end;
-        if ((size_t)(le - p) > nlen && p[nlen] == ':' && strncasecmp(p, name, nlen) == 0) {
-            const char *v = p + nlen + 1;
-            while (v < le && (*v == ' ' || *v == '\t')) v++;
-            while (le > v && (le[-1] == '\r' || le[-1] == ' ' || le[-1] == '\t')) le--;
-            *len = (size_t)(le - v);
-            return v;
-        }
-        p = eol;
-    }
-    return NULL;
+/* The header lines of a response head (after its status line). */
+static const char *head_lines(const char *head, size_t head_len, size_t *len) {
+    const char *p = memchr(head, '\n', head_len);
+    if (!p) return NULL;
+    *len = (size_t)(head + head_len - (p + 1));
+    return p + 1;
 }
 
 /* A refused handshake: the status line and the first line of the body (what the server says
@@ -235,7 +223,8 @@ static const char *head_field(const char *head, size_t head_len, const char *nam
 static void describe_refusal(int fd, buf *resp, long head_len, uint64_t deadline, char *err,
                              size_t errlen) {
     size_t cl_len = 0;
-    const char *cl = head_field(resp->data, (size_t)head_len, "content-length", &cl_len);
+    const char *cl = head_lines(resp->data, (size_t)head_len, &cl_len);
+    cl = cl ? ws_header_field(cl, cl_len, "content-length", &cl_len) : NULL;
     size_t want = cl ? (size_t)strtoul(cl, NULL, 10) : 0;
     if (want > 512) want = 512;
     while (resp->len - (size_t)head_len < want) {
@@ -261,30 +250,14 @@ static void describe_refusal(int fd, buf *resp, long head_len, uint64_t deadline
 
 static int handshake(ws_client *c, const ws_url *u, const ws_client_options *opt, uint64_t deadline,
                      char *err, size_t errlen, int *http_status) {
-    unsigned char nonce[16];
     char key[25], expected[WS_ACCEPT_LEN + 1];
-    if (RAND_bytes(nonce, sizeof nonce) != 1) {
+    if (!ws_client_key(key, expected)) {
         snprintf(err, errlen, "no random bytes for the WebSocket key");
         return -1;
     }
-    EVP_EncodeBlock((unsigned char *)key, nonce, sizeof nonce);
-    ws_accept_key(key, 24, expected);
-
     buf req = {0};
-    /* "ws://host" and "ws://host?x" have an empty path: the request target starts with "/". */
-    const char *slash = u->path_len && u->path[0] == '/' ? "" : "/";
-    buf_printf(&req, "GET %s%.*s HTTP/1.1\r\nHost: %s\r\n", slash, (int)u->path_len, u->path,
-               u->authority);
-    buf_printf(&req,
-               "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-               "Sec-WebSocket-Version: 13\r\n",
-               key);
-    if (opt->protocols) buf_printf(&req, "Sec-WebSocket-Protocol: %s\r\n", opt->protocols);
-    if (opt->headers && *opt->headers) {
-        buf_puts(&req, opt->headers);
-        if (req.data[req.len - 1] != '\n') buf_puts(&req, "\r\n");
-    }
-    buf_puts(&req, "\r\n");
+    ws_handshake_request(&req, u->path, u->path_len, u->authority, key, opt->protocols,
+                         opt->headers);
     int rc = send_all(c->fd, req.data, req.len, deadline);
     buf_free(&req);
     if (rc != 0) {
@@ -310,28 +283,10 @@ static int handshake(ws_client *c, const ws_url *u, const ws_client_options *opt
         buf_free(&resp);
         return -1;
     }
-    const char *bad = NULL;
-    size_t len = 0;
-    const char *v = head_field(resp.data, (size_t)head_len, "upgrade", &len);
-    if (!ws_header_has_token(v, len, "websocket")) bad = "no \"Upgrade: websocket\"";
-    v = head_field(resp.data, (size_t)head_len, "connection", &len);
-    if (!bad && !ws_header_has_token(v, len, "upgrade")) bad = "no \"Connection: Upgrade\"";
-    v = head_field(resp.data, (size_t)head_len, "sec-websocket-accept", &len);
-    if (!bad && (!v || len != WS_ACCEPT_LEN || memcmp(v, expected, WS_ACCEPT_LEN) != 0))
-        bad = "a wrong Sec-WebSocket-Accept";
-    if (!bad && head_field(resp.data, (size_t)head_len, "sec-websocket-extensions", &len))
-        bad = "an extension that was not offered";
-    v = head_field(resp.data, (size_t)head_len, "sec-websocket-protocol", &len);
-    if (!bad && v) {
-        if (!opt->protocols || len >= sizeof c->protocol) {
-            bad = "a subprotocol that was not offered";
-        } else {
-            memcpy(c->protocol, v, len);
-            c->protocol[len] = '\0';
-            if (!ws_header_has_token(opt->protocols, strlen(opt->protocols), c->protocol))
-                bad = "a subprotocol that was not offered";
-        }
-    }
+    size_t lines_len = 0;
+    const char *lines = head_lines(resp.data, (size_t)head_len, &lines_len);
+    const char *bad = ws_check_handshake(lines ? lines : "", lines ? lines_len : 0, expected,
+                                         opt->protocols, c->protocol, sizeof c->protocol);
     if (bad) {
         snprintf(err, errlen, "the server's WebSocket handshake has %s", bad);
         buf_free(&resp);
@@ -385,13 +340,6 @@ static ssize_t send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t 
     return -1;
 }
 
-static int genmask_cb(wslay_event_context_ptr ctx, uint8_t *out, size_t len, void *user) {
-    (void)user;
-    if (RAND_bytes(out, (int)len) == 1) return 0;
-    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-    return -1;
-}
-
 static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                    void *user) {
     (void)ctx;
@@ -428,7 +376,7 @@ ws_client *ws_client_connect(const char *url, const ws_client_options *options, 
         ws_client_free(c);
         return NULL;
     }
-    struct wslay_event_callbacks callbacks = {recv_cb, send_cb, genmask_cb, NULL,
+    struct wslay_event_callbacks callbacks = {recv_cb, send_cb, ws_genmask_cb, NULL,
                                               NULL,    NULL,    on_msg};
     if (wslay_event_context_client_init(&c->ctx, &callbacks, c) != 0) {
         snprintf(err, errlen, "out of memory");

@@ -6,6 +6,7 @@
  *       fetchEndBody(handle); fetchWaitDrain(handle) asks for a "fetchDrain" event.
  *   fetchPull(handle)  asks for the next "fetchData" (or "fetchEnd" / "fetchError").
  *   fetchAbort(handle) stops it; no event follows.
+ *   fetchSplice(handle, invocationId) sends the body to that invocation's client (see below).
  *
  * Events (dispatch kinds): fetchHead(handle, status, statusText, headerLines),
  * fetchData(handle, bytes), fetchEnd(handle), fetchError(handle, message), fetchDrain(handle).
@@ -23,33 +24,17 @@
 #include "net/http_client.h"
 #include "platform/invocation.h"
 
-#define DEFAULT_SUBREQUEST_LIMIT 1000
-
-static const char GLOBAL_SCOPE_MESSAGE[] =
-    "Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or "
-    "connect()), setting a timeout, and generating random values are not allowed within global "
-    "scope. To fix this error, perform this operation within a handler.";
-
 typedef struct fetch_job {
     shard *sh;
     uint64_t inv_id;
     double handle;
     http_fetch *f;
-    int waits; /* events JavaScript waits for, counted in the invocation's pending */
+    int waits;   /* events JavaScript waits for, counted in the invocation's pending */
+    bool splice; /* the body goes straight to the invocation's client (fetchSplice) */
     struct fetch_job *next;
 } fetch_job;
 
 static _Thread_local double next_handle;
-
-static int subrequest_limit(void) {
-    static int limit;
-    if (!limit) {
-        const char *s = getenv("HEARTH_SUBREQUEST_LIMIT");
-        int v = s ? atoi(s) : 0;
-        limit = v > 0 ? v : DEFAULT_SUBREQUEST_LIMIT;
-    }
-    return limit;
-}
 
 static uint64_t fetch_timeout_ms(void) {
     const char *s = getenv("HEARTH_FETCH_TIMEOUT_MS");
@@ -98,9 +83,16 @@ static void on_head(void *ud, int status, const char *reason, size_t reason_len,
     emit(j->sh, j->inv_id, "fetchHead", &a);
 }
 
+static void splice_data(fetch_job *j, const uint8_t *data, size_t len);
+
 static void on_data(void *ud, const uint8_t *data, size_t len) {
     fetch_job *j = ud;
+    if (j->splice) {
+        splice_data(j, data, len);
+        return;
+    }
     wait_add(j, -1);
+    shard_note_body_bytes(j->sh, len);
     js_args a = {0};
     js_args_number(&a, j->handle);
     js_args_bytes(&a, data, len);
@@ -115,8 +107,14 @@ static void on_drain(void *ud) {
     emit(j->sh, j->inv_id, "fetchDrain", &a);
 }
 
+static void splice_done(fetch_job *j, const char *message);
+
 static void on_done(void *ud, const char *message) {
     fetch_job *j = ud;
+    if (j->splice) {
+        splice_done(j, message);
+        return;
+    }
     shard *sh = j->sh;
     uint64_t inv_id = j->inv_id;
     wait_add(j, -j->waits);
@@ -156,14 +154,14 @@ static void op_fetch_start(js_call *c) {
     shard *sh = shard_of(c);
     invocation *inv = sh ? invocation_lookup(sh, js_call_async_id(c)) : NULL;
     if (!inv) {
-        js_throw(c, "Error", "%s", GLOBAL_SCOPE_MESSAGE);
+        js_throw(c, "Error", "%s", INVOCATION_GLOBAL_SCOPE_MESSAGE);
         return;
     }
     if (!sh->http_client) {
         js_throw(c, "Error", "fetch() is not available in this process");
         return;
     }
-    if (++inv->subrequests > subrequest_limit()) {
+    if (!invocation_count_subrequest(inv)) {
         js_throw(c, "Error", "Too many subrequests.");
         return;
     }
@@ -203,6 +201,7 @@ static void op_fetch_write(js_call *c) {
     size_t len;
     const uint8_t *data = js_arg_bytes(c, 1, &len);
     js_ret_number(c, (double)http_fetch_write(j->f, data, len));
+    shard_note_body_bytes(j->sh, len);
 }
 
 static void op_fetch_end_body(js_call *c) {
@@ -224,6 +223,102 @@ static void op_fetch_pull(js_call *c) {
     http_fetch_want_data(j->f);
 }
 
+/* ---- splice: a fetched body the Worker returned untouched ---------------------------------
+ *
+ * fetchSplice(handle, invocationId): the invocation's response head is out (respondStart) and
+ * its body is this fetch's body. From here on, C moves each chunk from curl to the client
+ * socket, asking curl for the next only when the socket's queue is short (so a slow client
+ * slows the origin, as the stream path does), and ends the response when the origin's body
+ * ends. No JavaScript runs per chunk, and nothing is allocated per chunk beyond the socket's
+ * own queue. The splice counts as one pending wait of the invocation, so it stays open (and
+ * is not "hung") until the body is written. If the origin fails midway the client is cut off
+ * and the Worker's code hears "fetchSpliceError" (to report it like a failed body stream). */
+
+/* Above this many bytes queued for the client, the next chunk waits for the socket. */
+#define SPLICE_HIGH_WATER (256u * 1024u)
+
+static fetch_job *splice_job_of(shard *sh, uint64_t inv_id) {
+    for (fetch_job *j = sh->fetch_jobs; j; j = j->next)
+        if (j->splice && j->inv_id == inv_id) return j;
+    return NULL;
+}
+
+/* The client's socket drained: ask curl for more. By id: the splice may have ended. */
+static void splice_on_drain(void *ud, http_request *req) {
+    fetch_job *j = splice_job_of(ud, req->owner);
+    if (j) http_fetch_want_data(j->f);
+}
+
+/* Ends the splice: the job is freed and the invocation's wait released (the caller settles
+ * the invocation, which ends once its JavaScript is done too). */
+static void splice_end(fetch_job *j, bool abort_fetch) {
+    wait_add(j, -j->waits);
+    job_unlink(j);
+    if (abort_fetch) http_fetch_abort(j->f);
+    free(j);
+}
+
+static void settle_by_id(shard *sh, uint64_t inv_id) {
+    invocation *inv = invocation_lookup(sh, inv_id);
+    if (inv) invocation_settle(inv);
+}
+
+static void splice_data(fetch_job *j, const uint8_t *data, size_t len) {
+    invocation *inv = invocation_lookup(j->sh, j->inv_id);
+    int64_t queued = inv ? invocation_body_write(inv, data, len) : -1;
+    if (queued < 0) {
+        /* The client left (or the response was cut off): stop fetching. */
+        shard *sh = j->sh;
+        uint64_t inv_id = j->inv_id;
+        if (inv) invocation_body_abort(inv, "canceled");
+        splice_end(j, true);
+        settle_by_id(sh, inv_id);
+    } else if ((uint64_t)queued > SPLICE_HIGH_WATER) {
+        inv->req->owner = inv->id;
+        http_respond_on_drain(inv->req, splice_on_drain, j->sh);
+    } else {
+        http_fetch_want_data(j->f);
+    }
+}
+
+static void splice_done(fetch_job *j, const char *message) {
+    shard *sh = j->sh;
+    uint64_t inv_id = j->inv_id;
+    j->f = NULL; /* the client frees it */
+    splice_end(j, false);
+    invocation *inv = invocation_lookup(sh, inv_id);
+    if (!inv) return;
+    if (!message) {
+        invocation_body_end(inv);
+        invocation_settle(inv);
+        return;
+    }
+    invocation_body_abort(inv, "exception");
+    js_args a = {0};
+    js_args_number(&a, (double)inv_id);
+    js_args_string(&a, message, strlen(message));
+    invocation_deliver(sh, inv_id, "fetchSpliceError", &a); /* settles it */
+}
+
+static void op_fetch_splice(js_call *c) {
+    shard *sh = shard_of(c);
+    fetch_job *j = job_find(sh, js_arg_number(c, 0));
+    invocation *inv = sh ? invocation_lookup(sh, (uint64_t)js_arg_number(c, 1)) : NULL;
+    if (!j || !inv || j->splice || !inv->streaming) {
+        /* Nothing to move the body to (the client is gone): the body is dropped. */
+        if (j) job_abort(j, true);
+        if (inv) invocation_body_abort(inv, "canceled");
+        return;
+    }
+    /* The fetch now serves the responding invocation (a body fetched by one invocation and
+     * returned by another moves with it). */
+    wait_add(j, -j->waits);
+    j->inv_id = inv->id;
+    j->splice = true;
+    wait_add(j, 1);
+    http_fetch_want_data(j->f);
+}
+
 static void op_fetch_abort(js_call *c) {
     fetch_job *j = job_find(shard_of(c), js_arg_number(c, 0));
     if (j) job_abort(j, true);
@@ -233,6 +328,7 @@ static const js_op fetch_ops[] = {
     {"fetchStart", op_fetch_start},      {"fetchWrite", op_fetch_write},
     {"fetchEndBody", op_fetch_end_body}, {"fetchWaitDrain", op_fetch_wait_drain},
     {"fetchPull", op_fetch_pull},        {"fetchAbort", op_fetch_abort},
+    {"fetchSplice", op_fetch_splice},
 };
 
 void fetch_ops_register(void) {

@@ -11,15 +11,34 @@
 #include "platform/fetch_ops.h"
 #include "platform/server.h"
 #include "platform/service_ops.h"
+#include "platform/service_pipe.h"
 #include "platform/timers.h"
 #include "observe/metrics.h"
 #include "platform/tracing.h"
+#include "platform/websocket_ops.h"
 #include "webapi/url.h"
 
 /* Invocation ids: slot in the low 20 bits, a generation above, so an id that outlived its
  * invocation never finds the slot's next occupant. Stays below 2^53 (exact in JavaScript). */
 #define SLOT_BITS 20
 #define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
+const char INVOCATION_GLOBAL_SCOPE_MESSAGE[] =
+    "Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or "
+    "connect()), setting a timeout, and generating random values are not allowed within global "
+    "scope. To fix this error, perform this operation within a handler.";
+
+#define DEFAULT_SUBREQUEST_LIMIT 1000
+
+bool invocation_count_subrequest(invocation *inv) {
+    static int limit;
+    if (!limit) {
+        const char *s = getenv("HEARTH_SUBREQUEST_LIMIT");
+        int v = s ? atoi(s) : 0;
+        limit = v > 0 ? v : DEFAULT_SUBREQUEST_LIMIT;
+    }
+    return ++inv->subrequests <= limit;
+}
 
 static invocation *invocation_new(shard *sh, http_request *req, realm_entry *e) {
     uint32_t slot = 0;
@@ -85,6 +104,8 @@ static void invocation_free(invocation *inv) {
     }
     timers_cancel_invocation(sh, inv->id);
     fetch_ops_cancel_invocation(sh, inv->id);
+    websocket_ops_end_invocation(sh, inv);
+    service_pipes_invocation_ended(sh, inv->id);
     sh->invocations[inv->slot] = NULL;
     shard_realm_release(sh, inv->entry);
     free(inv->path);
@@ -178,6 +199,7 @@ static void abort_stream(invocation *inv) {
 
 void invocation_settle(invocation *inv) {
     if (inv->responded && inv->js_done && !inv->streaming) {
+        if (websocket_ops_keeps_alive(inv)) return; /* until its outbound sockets close */
         invocation_free(inv);
         return;
     }
@@ -502,15 +524,20 @@ char *invocation_run_service(shard *sh, service_call *call) {
     if (call->rpc) {
         js_args_string(&a, call->url, strlen(call->url));
         js_args_string(&a, call->method, strlen(call->method));
-        js_args_string(&a, call->headers, strlen(call->headers));
+        js_args_bytes(&a, call->body, call->body_len); /* the arguments, serialized */
     } else {
         js_args_latin1(&a, call->method, strlen(call->method));
         js_args_string(&a, call->url, strlen(call->url));
         js_args_latin1(&a, call->headers, strlen(call->headers));
-        if (call->body)
+        if (call->body_pipe) {
+            /* The body streams: the callee reads the pipe the caller writes. */
+            service_pipe_set_reader(sh, call->body_pipe, inv->id);
+            js_args_number(&a, call->body_pipe);
+        } else if (call->body) {
             js_args_bytes(&a, call->body, call->body_len);
-        else
+        } else {
             js_args_null(&a);
+        }
     }
     const char *reason = NULL;
     js_result r = shard_dispatch(sh, e, inv, call->rpc ? "rpc" : "serviceFetch", &a, &err, &reason);
@@ -594,13 +621,34 @@ static void op_respond_start(js_call *c) {
  * when the client is gone (the runtime cancels the body then). */
 static void op_respond_write(js_call *c) {
     invocation *inv = op_invocation(c, 0);
-    if (!inv || !inv->streaming) {
+    if (!inv) {
         js_ret_number(c, -1);
         return;
     }
     size_t len;
     const uint8_t *data = js_arg_bytes(c, 1, &len);
-    js_ret_number(c, (double)http_respond_write(inv->req, data, len));
+    js_ret_number(c, (double)invocation_body_write(inv, data, len));
+    shard_note_body_bytes(inv->sh, len);
+}
+
+int64_t invocation_body_write(invocation *inv, const void *data, size_t len) {
+    if (!inv->streaming) return -1;
+    return http_respond_write(inv->req, data, len);
+}
+
+void invocation_body_end(invocation *inv) {
+    if (!inv->streaming) return;
+    inv->streaming = false;
+    http_respond_end(inv->req);
+    inv->req = NULL;
+    access_log(inv);
+}
+
+void invocation_body_abort(invocation *inv, const char *outcome) {
+    if (!inv->streaming) return;
+    inv->outcome = outcome;
+    abort_stream(inv);
+    access_log(inv);
 }
 
 bool invocation_deliver(shard *sh, uint64_t id, const char *kind, const js_args *a) {
@@ -641,20 +689,13 @@ static void op_wait_drain(js_call *c) {
 /* respondEnd(rid) — the body is complete. */
 static void op_respond_end(js_call *c) {
     invocation *inv = op_invocation(c, 0);
-    if (!inv || !inv->streaming) return;
-    inv->streaming = false;
-    http_respond_end(inv->req);
-    inv->req = NULL;
-    access_log(inv);
+    if (inv) invocation_body_end(inv);
 }
 
 /* respondAbort(rid) — the body failed midway: the client sees the connection close. */
 static void op_respond_abort(js_call *c) {
     invocation *inv = op_invocation(c, 0);
-    if (!inv || !inv->streaming) return;
-    inv->outcome = "exception";
-    abort_stream(inv);
-    access_log(inv);
+    if (inv) invocation_body_abort(inv, "exception");
 }
 
 /* reportException(rid, text, logOnly, name, message, stack, prefix, suffix) — the handler

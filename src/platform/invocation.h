@@ -60,6 +60,14 @@ char *invocation_run_service(shard *sh, struct service_call *call);
 
 invocation *invocation_lookup(shard *sh, uint64_t id);
 
+/* The platform's error for I/O and timers in a Worker's global scope (no invocation). */
+extern const char INVOCATION_GLOBAL_SCOPE_MESSAGE[];
+
+/* Counts one subrequest of inv (a fetch(), an outbound WebSocket): false once past the limit
+ * (HEARTH_SUBREQUEST_LIMIT, default 1000, as on the platform); the caller then throws "Too many
+ * subrequests.". */
+bool invocation_count_subrequest(invocation *inv);
+
 /* Async work finished for invocation `id`: delivers the event `kind` to its realm and settles
  * it (it may finish). By id, because the invocation may have ended meanwhile; returns false
  * (and delivers nothing) if it has. The caller adjusts `pending` before, as its work requires. */
@@ -68,6 +76,16 @@ bool invocation_deliver(shard *sh, uint64_t id, const char *kind, const js_args 
 /* After JavaScript ran on behalf of inv: finish it if it is complete, or fail it if nothing
  * can ever resume it (a handler that will never produce a response). */
 void invocation_settle(invocation *inv);
+
+/* inv's streamed response body (after respondStart), as native code writes it (fetch_ops.c
+ * moves a fetched body this way): bytes still queued for the client, or -1 when the client is
+ * gone or the body is no longer being written. */
+int64_t invocation_body_write(invocation *inv, const void *data, size_t len);
+/* The streamed body is complete. */
+void invocation_body_end(invocation *inv);
+/* The streamed body failed midway: the client sees the connection close; outcome is
+ * "exception" (the source failed) or "canceled" (the client left). */
+void invocation_body_abort(invocation *inv, const char *outcome);
 
 /* The realm of `e` was torn down: fail its invocations. */
 void invocation_fail_entry(shard *sh, realm_entry *e, const char *reason);

@@ -38,6 +38,17 @@ static void watchdog_main(void *arg) {
         nanosleep(&period, NULL);
         for (unsigned i = 0; i < srv->shard_count; i++) {
             shard *sh = srv->shards[i];
+            /* A dispatch running since before this tick: put it on the CPU clock (shard.h). */
+            uv_mutex_lock(&sh->cpu_watch_lock);
+            if (sh->dispatch_start_ns && !sh->engaged_wall_ns) {
+                uint64_t cpu = thread_cpu_ns(sh->cpu_clock), now = uv_hrtime();
+                uint64_t ran = now - sh->dispatch_start_ns; /* counted as CPU: at most that */
+                sh->engaged_cpu_ns = cpu;
+                sh->engaged_wall_ns = now;
+                uint64_t budget = sh->dispatch_budget_ns;
+                atomic_store(&sh->cpu_deadline_ns, cpu + (ran < budget ? budget - ran : 1));
+            }
+            uv_mutex_unlock(&sh->cpu_watch_lock);
             uint64_t deadline = atomic_load(&sh->cpu_deadline_ns);
             if (!deadline || thread_cpu_ns(sh->cpu_clock) < deadline) continue;
             /* Interrupt once per breach: the shard clears the deadline when it is done. */
@@ -121,6 +132,7 @@ int server_start(hearth_server *srv, const server_config *cfg, char *err, size_t
         sh->listen_fd = fds[i];
         atomic_init(&sh->cpu_deadline_ns, 0);
         uv_mutex_init(&sh->js_lock);
+        uv_mutex_init(&sh->cpu_watch_lock);
         srv->shards[i] = sh;
         shard_start st = {.sh = sh};
         uv_sem_init(&st.ready, 0);
@@ -174,6 +186,7 @@ void server_stop(hearth_server *srv) {
     uv_thread_join(&srv->watchdog);
     for (unsigned i = 0; i < srv->shard_count; i++) {
         uv_mutex_destroy(&srv->shards[i]->js_lock);
+        uv_mutex_destroy(&srv->shards[i]->cpu_watch_lock);
         free(srv->shards[i]);
     }
     free(srv->shards);

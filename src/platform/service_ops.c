@@ -1,12 +1,17 @@
 /* service_ops — the ops behind service bindings (see service_ops.h and src/runtime/service.js).
  *
- *   serviceCall(ticket, service, "fetch", method, url, [name, value, ...], body | null)
- *   serviceCall(ticket, service, "rpc", entrypoint, methodName, argumentsJson)
+ *   serviceCall(ticket, service, "fetch", method, url, [name, value, ...], body | pipe | null)
+ *       body: bytes (all of it), or the id of a pipe the caller writes the body into
+ *   serviceCall(ticket, service, "rpc", entrypoint, methodName, arguments (serialized bytes))
  *       → "" when the call is on its way, else why not (no such Worker, nothing deployed)
- *   serviceReturn(invocationId, ok, resultJson) — the callee's RPC method settled
+ *   serviceReturn(invocationId, ok, bytes) — the callee's RPC method settled (serialized
+ *       result, or the error it threw)
+ *   serviceRespondStart(invocationId, status, [name, value, ...], statusText) → pipe id — the
+ *       callee's Response has a streamed body, which it writes into that pipe
  *
  * The caller's invocation counts the call as pending work until the reply arrives as
- * dispatch("serviceReply", ticket, status, statusText, headerLines, body, rpcJson, rpcOk). */
+ * dispatch("serviceReply", ticket, status, statusText, headerLines, body, rpcBytes, rpcOk),
+ * where body is bytes, a pipe id (a number: the body follows through it) or null. */
 #include "platform/service_ops.h"
 
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 #include "base/alloc.h"
 #include "base/buf.h"
 #include "js/engine.h"
+#include "platform/service_pipe.h"
 #include "platform/shard.h"
 #include "platform/snapshot.h"
 
@@ -33,7 +39,9 @@ typedef struct hop {
     uint8_t *body;
     size_t blen;
     bool has_body;
-    char *rpc_json; /* an RPC's result or error (JSON); NULL when there is none */
+    double body_pipe; /* the body streams through this pipe (0: it does not) */
+    uint8_t *rpc;     /* an RPC's result or error (serialized); NULL when there is none */
+    size_t rpc_len;
     bool rpc_ok;
 } hop;
 
@@ -53,26 +61,32 @@ static void hop_closed(uv_handle_t *h) {
     free(p->reason);
     free(p->headers);
     free(p->body);
-    free(p->rpc_json);
+    free(p->rpc);
     free(p);
 }
 
 static void deliver_reply(hop *p) {
     shard *sh = p->sh;
     invocation *inv = invocation_lookup(sh, p->caller_id);
-    if (!inv) return; /* the caller is gone */
+    if (!inv) {
+        /* The caller is gone: nobody will read the body. */
+        if (p->body_pipe) service_pipe_cancel(sh, p->body_pipe);
+        return;
+    }
     if (inv->pending > 0) inv->pending--;
     js_args a = {0};
     js_args_number(&a, p->ticket);
     js_args_number(&a, p->status);
     js_args_latin1(&a, p->reason ? p->reason : "", p->reason ? strlen(p->reason) : 0);
     js_args_latin1(&a, p->headers ? p->headers : "", p->hlen);
-    if (p->has_body)
+    if (p->body_pipe)
+        js_args_number(&a, p->body_pipe);
+    else if (p->has_body)
         js_args_bytes(&a, p->body ? (const void *)p->body : "", p->blen);
     else
         js_args_null(&a);
-    if (p->rpc_json)
-        js_args_string(&a, p->rpc_json, strlen(p->rpc_json));
+    if (p->rpc)
+        js_args_bytes(&a, p->rpc, p->rpc_len);
     else
         js_args_null(&a);
     js_args_bool(&a, p->rpc_ok);
@@ -84,6 +98,7 @@ static void on_hop(uv_timer_t *t) {
     if (p->call) {
         char *why = invocation_run_service(p->sh, p->call);
         if (why) {
+            if (p->call->body_pipe) service_pipe_cancel(p->sh, p->call->body_pipe);
             /* The callee could not start: the caller gets the platform's 500. */
             p->caller_id = p->call->caller_id;
             p->ticket = p->call->ticket;
@@ -159,7 +174,16 @@ static void op_service_call(js_call *c) {
         call->rpc = 1;
         call->url = xstrdup(js_arg_is_string(c, 3) ? js_arg_string(c, 3, NULL) : "");
         call->method = xstrdup(js_arg_is_string(c, 4) ? js_arg_string(c, 4, NULL) : "");
-        call->headers = xstrdup(js_arg_is_string(c, 5) ? js_arg_string(c, 5, NULL) : "[]");
+        call->headers = xstrdup("");
+        size_t al = 0;
+        const uint8_t *args = js_arg_is_bytes(c, 5) ? js_arg_bytes(c, 5, &al) : NULL;
+        if (!args || !al) {
+            call_free(call);
+            js_throw(c, "TypeError", "serviceCall: the RPC arguments must be serialized bytes");
+            return;
+        }
+        call->body = (uint8_t *)xmemdup0((const char *)args, al);
+        call->body_len = al;
     } else {
         const char *m = js_arg_latin1(c, 3, NULL);
         call->method = xstrdup(m ? m : "GET");
@@ -182,6 +206,8 @@ static void op_service_call(js_call *c) {
             const uint8_t *b = js_arg_bytes(c, 6, &bl);
             call->body = (uint8_t *)xmemdup0(b ? (const char *)b : "", bl);
             call->body_len = bl;
+        } else if (!js_arg_is_nullish(c, 6)) {
+            call->body_pipe = js_arg_number(c, 6);
         }
     }
     caller->pending++;
@@ -196,7 +222,8 @@ static void op_service_return(js_call *c) {
     invocation *inv = invocation_lookup(sh, (uint64_t)js_arg_number(c, 0));
     if (!inv || !inv->is_service || inv->responded) return;
     bool ok = js_arg_bool(c, 1);
-    const char *json = js_arg_string(c, 2, NULL);
+    size_t len = 0;
+    const uint8_t *bytes = js_arg_is_bytes(c, 2) ? js_arg_bytes(c, 2, &len) : NULL;
     inv->responded = true;
     inv->status = ok ? 200 : 500;
     if (!ok) inv->outcome = "exception";
@@ -204,16 +231,65 @@ static void op_service_return(js_call *c) {
     p->caller_id = inv->caller_id;
     p->ticket = inv->caller_ticket;
     p->status = inv->status;
-    p->rpc_json = xstrdup(json ? json : "null");
+    /* No bytes: the caller reports the callee's failure by its status. */
+    p->rpc = bytes && len ? (uint8_t *)xmemdup0((const char *)bytes, len) : NULL;
+    p->rpc_len = len;
     p->rpc_ok = ok;
     hop_start(sh, p);
+}
+
+/* Header lines from [name, value, ...], without the framing ones (as for a whole body). */
+static void service_header_lines(js_call *c, size_t arg, buf *lines) {
+    size_t n = js_arg_array_len(c, arg);
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        size_t nl, vl;
+        const char *name = js_arg_array_string(c, arg, i, &nl);
+        const char *value = js_arg_array_string(c, arg, i + 1, &vl);
+        if (!name || !value) continue;
+        if ((nl == 14 && strncasecmp(name, "content-length", 14) == 0) ||
+            (nl == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) ||
+            (nl == 10 && strncasecmp(name, "connection", 10) == 0))
+            continue;
+        buf_append(lines, name, nl);
+        buf_append(lines, ": ", 2);
+        buf_append(lines, value, vl);
+        buf_append(lines, "\r\n", 2);
+    }
+}
+
+static void op_service_respond_start(js_call *c) {
+    shard *sh = shard_of(c);
+    invocation *inv = invocation_lookup(sh, (uint64_t)js_arg_number(c, 0));
+    if (!inv || !inv->is_service || inv->responded) {
+        js_ret_number(c, 0);
+        return;
+    }
+    int status = (int)js_arg_number(c, 1);
+    if (status < 200 || status > 599) status = 500;
+    buf lines = {0};
+    service_header_lines(c, 2, &lines);
+    const char *reason = js_arg_is_string(c, 3) ? js_arg_latin1(c, 3, NULL) : NULL;
+    inv->responded = true;
+    inv->status = status;
+    hop *p = xcalloc(1, sizeof *p);
+    p->caller_id = inv->caller_id;
+    p->ticket = inv->caller_ticket;
+    p->status = status;
+    p->reason = reason && *reason ? xstrdup(reason) : NULL;
+    p->hlen = lines.len;
+    p->headers = lines.data ? buf_detach(&lines, NULL) : xstrdup("");
+    p->body_pipe = service_pipe_open(sh, inv->id, inv->caller_id);
+    hop_start(sh, p);
+    js_ret_number(c, p->body_pipe);
 }
 
 static const js_op service_ops[] = {
     {"serviceCall", op_service_call},
     {"serviceReturn", op_service_return},
+    {"serviceRespondStart", op_service_respond_start},
 };
 
 void service_ops_register(void) {
     js_ops_register(service_ops, sizeof service_ops / sizeof service_ops[0]);
+    service_pipe_ops_register();
 }

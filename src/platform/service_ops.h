@@ -2,9 +2,14 @@
  *
  * `env.X.fetch(...)` and `env.X.method(...)` (RPC) run the target Worker on the caller's
  * shard: serviceCall creates an invocation of the callee's version (picked as for a request);
- * the callee's response (or RPC result) comes back to the caller as a "serviceReply" event.
- * Both hops go through the loop (a zero timer), never nested inside another realm's
- * JavaScript. */
+ * the callee's response head (or RPC result) comes back to the caller as a "serviceReply"
+ * event. Both hops go through the loop (a zero timer), never nested inside another realm's
+ * JavaScript.
+ *
+ * RPC arguments and results cross as bytes of the engine's structured clone (ops.serialize in
+ * the sending realm, ops.deserialize in the receiving one; src/js/clone.cpp). Bodies that are
+ * streams cross as pipes (service_pipe.h): chunk by chunk, with backpressure, in both
+ * directions. */
 #ifndef HEARTH_PLATFORM_SERVICE_OPS_H
 #define HEARTH_PLATFORM_SERVICE_OPS_H
 
@@ -21,9 +26,10 @@ typedef struct service_call {
     int rpc;                 /* 0: fetch; 1: RPC */
     char *method;            /* fetch: HTTP method; RPC: method name */
     char *url;               /* fetch: URL; RPC: entrypoint export name ("" = default) */
-    char *headers;           /* fetch: "Name: value\r\n" lines; RPC: arguments (JSON) */
-    uint8_t *body;           /* fetch only; NULL: no body */
-    size_t body_len;
+    char *headers;           /* fetch: "Name: value\r\n" lines */
+    uint8_t *body;           /* fetch: the whole body; RPC: the arguments (serialized) */
+    size_t body_len;         /* ... NULL body: none (or see body_pipe) */
+    double body_pipe;        /* fetch: the body streams through this pipe; 0: it does not */
 } service_call;
 
 /* The callee inv answered (from send_response): deliver to its caller. */

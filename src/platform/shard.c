@@ -27,6 +27,15 @@ uint64_t thread_cpu_ns(clockid_t clock) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+#define BODY_BYTES_PER_GC (2u * 1024u * 1024u)
+
+void shard_note_body_bytes(shard *sh, size_t n) {
+    sh->body_bytes_since_gc += n;
+    if (sh->body_bytes_since_gc < BODY_BYTES_PER_GC) return;
+    sh->body_bytes_since_gc = 0;
+    js_shard_collect_soon(sh->js);
+}
+
 void shard_log(shard *sh, bool to_stderr, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -134,19 +143,38 @@ static void sweep_realms(shard *sh) {
     }
 }
 
+/* The CPU time a dispatch that started at w0 (monotonic) used; clears the watch (shard.h). */
+static uint64_t dispatch_watch_end(shard *sh, uint64_t w0) {
+    uv_mutex_lock(&sh->cpu_watch_lock);
+    uint64_t engaged_wall = sh->engaged_wall_ns, engaged_cpu = sh->engaged_cpu_ns;
+    sh->dispatch_start_ns = 0;
+    sh->engaged_wall_ns = 0;
+    atomic_store(&sh->cpu_deadline_ns, 0);
+    uv_mutex_unlock(&sh->cpu_watch_lock);
+    if (!engaged_wall) return uv_hrtime() - w0;
+    return (engaged_wall - w0) + (thread_cpu_ns(sh->cpu_clock) - engaged_cpu);
+}
+
 js_result shard_dispatch(shard *sh, realm_entry *e, invocation *inv, const char *kind,
                          const js_args *args, js_error *err, const char **reason) {
     uint64_t limit = e->version->limits.cpu_ms * 1000000u;
     uint64_t used = inv ? inv->cpu_ns : 0;
-    uint64_t t0 = thread_cpu_ns(sh->cpu_clock);
-    atomic_store(&sh->cpu_deadline_ns, t0 + (used < limit ? limit - used : 1));
+    /* Only the shard's thread writes dispatch_start_ns: reading it unlocked is safe here. */
+    bool nested = sh->dispatch_start_ns != 0;
+    uint64_t w0 = uv_hrtime();
+    if (!nested) {
+        uv_mutex_lock(&sh->cpu_watch_lock);
+        sh->dispatch_start_ns = w0;
+        sh->dispatch_budget_ns = used < limit ? limit - used : 1;
+        uv_mutex_unlock(&sh->cpu_watch_lock);
+    }
     invocation *prev = sh->running;
     sh->running = inv;
     js_result r = js_realm_dispatch(e->realm, inv ? inv->id : 0, kind, args, err, reason);
     sh->running = prev;
-    atomic_store(&sh->cpu_deadline_ns, 0);
-    if (inv && invocation_lookup(sh, inv->id) == inv)
-        inv->cpu_ns += thread_cpu_ns(sh->cpu_clock) - t0;
+    /* A nested dispatch (none is expected) counts its wall time; the outer one is watched. */
+    uint64_t spent = nested ? uv_hrtime() - w0 : dispatch_watch_end(sh, w0);
+    if (inv && invocation_lookup(sh, inv->id) == inv) inv->cpu_ns += spent;
     return r;
 }
 

@@ -54,6 +54,7 @@ typedef struct shard {
     uv_timer_t stop_timer;
     uint64_t stop_started_ms;
     js_shard *js;
+    size_t body_bytes_since_gc; /* see shard_note_body_bytes */
     uv_mutex_t js_lock; /* held by the watchdog while it interrupts, and while js is freed */
     http_server *http;
     int listen_fd;
@@ -68,10 +69,21 @@ typedef struct shard {
     struct shard_timer **timers;
     uint32_t timer_cap;
     uint32_t timer_gen;
-    /* CPU-limit watch: thread-CPU-clock deadline of the JavaScript running now (0 = none). */
+    /* CPU-limit watch (server.c's watchdog), on the thread's CPU clock. Reading that clock is
+     * a system call (~0.4 µs), too dear for every dispatch: a dispatch publishes its start on
+     * the monotonic clock (vDSO, ~20 ns) and its CPU budget; the watchdog, finding one still
+     * running, reads the CPU clock once and sets the deadline ("engages"), counting the time
+     * the dispatch already ran as CPU. A dispatch the watchdog never saw (shorter than its
+     * 5 ms period, mostly) counts its wall time as CPU time; one it saw is measured on the
+     * CPU clock from then on. cpu_watch_lock guards the dispatch_* and engaged_* fields. */
     clockid_t cpu_clock;
-    atomic_uint_fast64_t cpu_deadline_ns;
-    uint64_t rng; /* state of the version-split random numbers */
+    uv_mutex_t cpu_watch_lock;
+    uint64_t dispatch_start_ns;  /* monotonic (uv_hrtime) start of the dispatch running, or 0 */
+    uint64_t dispatch_budget_ns; /* its CPU budget */
+    uint64_t engaged_wall_ns;    /* when the watchdog engaged it (0: not yet) */
+    uint64_t engaged_cpu_ns;     /* the thread's CPU clock then */
+    atomic_uint_fast64_t cpu_deadline_ns; /* CPU-clock deadline of the code running now, 0: none */
+    uint64_t rng;                         /* state of the version-split random numbers */
     /* Log lines (access log, console) collected during a loop turn, written once. */
     buf out, err;
 } shard;
@@ -99,6 +111,13 @@ js_result shard_dispatch(shard *sh, realm_entry *e, invocation *inv, const char 
 uint64_t thread_cpu_ns(clockid_t clock);
 
 /* Log output, flushed once per loop turn. */
+/* n bytes of a body crossed between C and JavaScript (a chunk written out, or handed in):
+ * garbage for the engine soon after. Its malloc trigger lets ~60 MiB of such chunks pile up
+ * before it collects, so a long stream would grow the process by that much; instead, every
+ * 2 MiB the zone of the realm running next is collected (a small zone takes well under a
+ * millisecond), and a 1 GiB stream grows the process by a few MiB. */
+void shard_note_body_bytes(shard *sh, size_t n);
+
 void shard_log(shard *sh, bool to_stderr, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

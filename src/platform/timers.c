@@ -74,11 +74,7 @@ static void op_timer_start(js_call *c) {
     invocation *inv = invocation_lookup(sh, js_call_async_id(c));
     js_realm *realm = js_call_realm(c);
     if (!inv || !realm) {
-        js_throw(c, "Error",
-                 "Disallowed operation called within global scope. Asynchronous I/O (ex: "
-                 "fetch() or connect()), setting a timeout, and generating random values are "
-                 "not allowed within global scope. To fix this error, perform this operation "
-                 "within a handler.");
+        js_throw(c, "Error", "%s", INVOCATION_GLOBAL_SCOPE_MESSAGE);
         return;
     }
     double delay = js_arg_number(c, 0);

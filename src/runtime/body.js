@@ -7,6 +7,7 @@
 // JavaScript (C writes the string to the socket as UTF-8) and never builds a stream unless
 // the Worker asks for `.body`.
 import ops from "./ops.js";
+import { concatBytes } from "./bytes.js";
 
 // Streams and URLSearchParams are loaded on first use (see globals.js). Until a module is
 // loaded, no value can be one of its objects, which makes the checks below free.
@@ -41,9 +42,22 @@ const isLocked = (s) => loadStreams().isLocked(s);
 
 const USED_MESSAGE = "Body has already been used. It can only be used once. Use tee() first if you need to read it twice.";
 
+// A body native code produces (a fetch() response's), with no ReadableStream until someone
+// asks for one: make() creates it; readAll() reads the body whole without one (a promise of a
+// Uint8Array); `source` is what the stream's takeNativeSource would give (fetch.js's splice).
+// Read whole or sent on untouched — the usual fates of a fetched body — it never needs the
+// stream machinery. Worker code never sees one: `body` turns it into its stream.
+export class NativeBody {
+  constructor(make, readAll, source) {
+    this.make = make;
+    this.readAll = readAll;
+    this.source = source;
+  }
+}
+
 export class BodyState {
   constructor(source, contentType) {
-    this.source = source; // null | string | Uint8Array | ReadableStream
+    this.source = source; // null | string | Uint8Array | ReadableStream | NativeBody
     this.contentType = contentType; // the type the body implies, or null
     this.used = false;
   }
@@ -59,6 +73,7 @@ function copyBytes(view) {
 export function extractBody(init) {
   if (init === null || init === undefined) return new BodyState(null, null);
   if (typeof init === "string") return new BodyState(init, "text/plain;charset=UTF-8");
+  if (init instanceof NativeBody) return new BodyState(init, null);
   if (init instanceof ArrayBuffer) return new BodyState(new Uint8Array(init.slice(0)), null);
   if (ArrayBuffer.isView(init)) return new BodyState(copyBytes(init), null);
   if (isReadableStream(init)) {
@@ -106,6 +121,7 @@ function consume(state) {
     if (isLocked(s)) throw new TypeError("The body's ReadableStream is locked to a reader.");
     return loadStreams().readAllBytes(s);
   }
+  if (s instanceof NativeBody) return s.readAll();
   return s;
 }
 
@@ -128,7 +144,7 @@ export function bodyJson(state) {
 }
 
 export function bodyBytes(state) {
-  const wasShared = !isReadableStream(state.source);
+  const wasShared = state.source instanceof Uint8Array;
   const s = consume(state);
   if (s === null) return Promise.resolve(new Uint8Array(0));
   if (typeof s === "string") return Promise.resolve(new Uint8Array(ops.utf8Encode(s)));
@@ -161,6 +177,7 @@ export function bodyFormData(state, contentType) {
 export function bodyStream(state) {
   const s = state.source;
   if (s === null || isReadableStream(s)) return s;
+  if (s instanceof NativeBody && !state.used) return (state.source = s.make());
   const { readableStreamFromBytes } = loadStreams();
   if (state.used) {
     // Read already through text() & co.: an empty, disturbed-looking stream.
@@ -176,6 +193,7 @@ export function bodyStream(state) {
 
 export function cloneBodyState(state) {
   if (isBodyUsed(state)) throw new TypeError(USED_MESSAGE);
+  if (state.source instanceof NativeBody) state.source = state.source.make();
   const s = state.source;
   if (isReadableStream(s)) {
     if (isLocked(s)) throw new TypeError("Cannot clone a body whose ReadableStream is locked.");
@@ -193,23 +211,14 @@ export function bodyForWire(state) {
   if (isBodyUsed(state)) throw new TypeError(USED_MESSAGE);
   state.used = true;
   const s = state.source;
+  // Native: sent on as it is (invocation.js splices it, or makes its stream).
+  if (s instanceof NativeBody) return { body: null, stream: null, native: s, length: -1 };
   if (!isReadableStream(s)) return { body: s, stream: null, length: -1 };
   if (isLocked(s)) throw new TypeError("The response body's ReadableStream is locked to a reader.");
   // Everything already queued (e.g. a stream made from bytes): send it in one piece.
   const { tryTakeBufferedChunks, fixedLengthOf } = loadStreams();
   const chunks = tryTakeBufferedChunks(s);
-  if (chunks !== null) {
-    if (chunks.length === 1) return { body: chunks[0], stream: null, length: -1 };
-    let total = 0;
-    for (const c of chunks) total += c.byteLength;
-    const all = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      all.set(c, off);
-      off += c.byteLength;
-    }
-    return { body: all, stream: null, length: -1 };
-  }
+  if (chunks !== null) return { body: concatBytes(chunks), stream: null, length: -1 };
   const fixed = fixedLengthOf(s);
   return { body: null, stream: s, length: fixed === undefined ? -1 : fixed };
 }

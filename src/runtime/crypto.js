@@ -5,15 +5,10 @@
 // DER, which every op parses afresh (nothing to free in C). What is supported is listed in
 // docs/runtime-apis.md.
 import ops from "./ops.js";
-import { DOMException } from "./errors.js";
+import { concatBytes } from "./bytes.js";
+import { DOMException, GLOBAL_SCOPE_MESSAGE } from "./errors.js";
 import { TextDecoder, TextEncoder } from "./encoding.js";
 
-// The platform has no entropy for a Worker's global scope (its code runs once, at load, for
-// every request after): randomness is only available inside a handler, as on Cloudflare.
-const GLOBAL_SCOPE_MESSAGE =
-  "Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or connect()), " +
-  "setting a timeout, and generating random values are not allowed within global scope. To fix " +
-  "this error, perform this operation within a handler.";
 
 function requireHandler() {
   if (ops.currentInvocation() === 0) throw new Error(GLOBAL_SCOPE_MESSAGE);
@@ -717,14 +712,7 @@ function digestStreamClass() {
           }
         },
         close() {
-          let length = 0;
-          for (const c of chunks) length += c.length;
-          const all = new Uint8Array(length);
-          let offset = 0;
-          for (const c of chunks) {
-            all.set(c, offset);
-            offset += c.length;
-          }
+          const all = concatBytes(chunks);
           chunks.length = 0;
           resolve(ops.digest(alg.name, all));
         },

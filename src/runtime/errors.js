@@ -127,6 +127,13 @@ function errorParts(err) {
 // prefix + formatError(err) + suffix (C shows the source-mapped stack instead when the
 // version has maps); the trace event records name, message and stack. logOnly: it does not
 // fail the request (a rejected waitUntil promise, an exception in a timer callback, ...).
+// The platform's error for I/O, timers and randomness in a Worker's global scope (its code runs
+// once, at load, for every request after): they are only available inside a handler.
+export const GLOBAL_SCOPE_MESSAGE =
+  "Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or connect()), " +
+  "setting a timeout, and generating random values are not allowed within global scope. To fix " +
+  "this error, perform this operation within a handler.";
+
 export function reportException(ops, id, err, { prefix = "", suffix = "", logOnly = false } = {}) {
   const [name, message, stack] = errorParts(err);
   ops.reportException(id, prefix + formatError(err) + suffix, logOnly, name, message, stack, prefix, suffix);

@@ -10,11 +10,11 @@ import ops from "./ops.js";
 import { Request } from "./request.js";
 import { Response, markFetched } from "./response.js";
 import { Headers, headersToFlatList } from "./headers.js";
+import { codingOf, createCodec, pushAll } from "./content_coding.js";
+import { NativeBody } from "./body.js";
+import { GLOBAL_SCOPE_MESSAGE } from "./errors.js";
+import { concatBytes } from "./bytes.js";
 
-const GLOBAL_SCOPE_MESSAGE =
-  "Disallowed operation called within global scope. Asynchronous I/O (ex: fetch() or connect()), " +
-  "setting a timeout, and generating random values are not allowed within global scope. To fix " +
-  "this error, perform this operation within a handler.";
 
 const MAX_REDIRECTS = 20;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -29,6 +29,14 @@ const live = new Map();
 
 // Events from C (main.js dispatch).
 export function onFetchEvent(kind, handle, a, b, c) {
+  if (kind === "fetchSpliceError") {
+    // (invocation id, message): the origin failed midway through a spliced body (see
+    // spliceSource); C already cut the client off.
+    ops.loadModule("errors.js").reportException(ops, handle, new TypeError(a), {
+      prefix: "The response body stream failed after the response started: ",
+    });
+    return;
+  }
   const rec = live.get(handle);
   if (rec === undefined) return;
   switch (kind) {
@@ -165,25 +173,12 @@ function headerLines(flat) {
   return s;
 }
 
-function concat(chunks) {
-  if (chunks.length === 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.byteLength;
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.byteLength;
-  }
-  return all;
-}
-
 // The request's body: null, all its bytes when it is all there, or the stream to send.
 function requestBody(request) {
   const stream = request.body;
   if (stream === null) return null;
   const chunks = streams().tryTakeBufferedChunks(stream);
-  if (chunks !== null) return chunks.length === 0 ? new Uint8Array(0) : concat(chunks);
+  if (chunks !== null) return concatBytes(chunks);
   return stream;
 }
 
@@ -210,6 +205,10 @@ export function fetch(input, init = undefined) {
   }
   try {
     const request = new Request(input, init);
+    // Upgrade: websocket → an outbound WebSocket (websocket.js): a 101 with response.webSocket.
+    if (/(^|,)\s*websocket\s*(,|$)/i.test(request.headers.get("upgrade") ?? "")) {
+      return ops.loadModule("websocket.js").fetchWebSocket(request, parseHeaderLines, signalOf(input, init));
+    }
     const signal = signalOf(input, init);
     return run(request, signal);
   } catch (err) {
@@ -274,45 +273,102 @@ async function run(request, signal) {
   }
 }
 
+// A Worker that returns the fetched body untouched (`return fetch(...)`, or
+// `new Response(response.body, response)`) has its bytes moved from the origin to the client
+// in C (invocation.js asks the body's stream for this source): no JavaScript runs per chunk.
+// `length` is the origin's Content-Length (the response keeps it, as in workerd), or -1.
+function spliceSource(rec, lines, coding, unlisten) {
+  const m = /(?:^|\r\n)content-length:[ \t]*(\d{1,15})[ \t]*(?:\r\n|$)/i.exec(lines);
+  const chunked = /(?:^|\r\n)transfer-encoding:/i.test(lines);
+  return {
+    length: m !== null && !chunked ? Number(m[1]) : -1,
+    coding, // the body's bytes are encoded so: "gzip", "br" or null
+    // The response head is out (respondStart); from now on C writes the body to the client
+    // and ends the response (or aborts it if the origin fails), then the invocation ends.
+    // The Worker's signal no longer reaches a spliced body.
+    spliceTo(invocationId) {
+      rec.finished = true;
+      live.delete(rec.handle);
+      unlisten();
+      ops.fetchSplice(rec.handle, invocationId);
+    },
+  };
+}
+
 function makeResponse(rec, h, method, unlisten) {
-  let stream = null;
+  let body = null;
+  const headers = parseHeaderLines(h.lines);
   if (method === "HEAD" || NULL_BODY_STATUSES.has(h.status)) {
     ops.fetchAbort(rec.handle);
     live.delete(rec.handle);
     rec.finished = true;
     unlisten();
   } else {
-    stream = streams().createNativeReadableStream(
-      () => {
-        if (rec.error !== null) return Promise.reject(rec.error);
-        if (rec.finished) {
-          unlisten();
-          return null;
-        }
-        return new Promise((resolve, reject) => {
-          rec.pull = {
-            resolve: (v) => {
-              if (v === null) unlisten();
-              resolve(v);
-            },
-            reject: (e) => {
-              unlisten();
-              reject(e);
-            },
-          };
-          ops.fetchPull(rec.handle);
-        });
-      },
-      () => {
+    const rawPull = () => {
+      if (rec.error !== null) return Promise.reject(rec.error);
+      if (rec.finished) {
         unlisten();
-        if (!rec.finished) {
-          rec.finished = true;
-          live.delete(rec.handle);
-          ops.fetchAbort(rec.handle);
-        }
-      },
-    );
+        return null;
+      }
+      return new Promise((resolve, reject) => {
+        rec.pull = {
+          resolve: (v) => {
+            if (v === null) unlisten();
+            resolve(v);
+          },
+          reject: (e) => {
+            unlisten();
+            reject(e);
+          },
+        };
+        ops.fetchPull(rec.handle);
+      });
+    };
+    // A gzip or br body is decoded as it is read (content_coding.js); the splice, which
+    // bypasses this, sends it as the origin encoded it.
+    const coding = codingOf(headers.get("content-encoding"));
+    const codec = coding === null ? null : createCodec(coding, true, "fetch");
+    const pull = codec === null ? rawPull : decodingPull(rawPull, codec);
+    const cancel = () => {
+      unlisten();
+      codec?.free();
+      if (!rec.finished) {
+        rec.finished = true;
+        live.delete(rec.handle);
+        ops.fetchAbort(rec.handle);
+      }
+    };
+    const source = spliceSource(rec, h.lines, coding, unlisten);
+    // The stream is made only if the Worker asks for `body` (body.js NativeBody).
+    body = new NativeBody(() => streams().createNativeReadableStream(pull, cancel, { source }), () => readAll(pull), source);
   }
   const status = h.status >= 200 && h.status <= 599 ? h.status : 502;
-  return new Response(stream, { status, statusText: h.statusText, headers: parseHeaderLines(h.lines) });
+  return new Response(body, { status, statusText: h.statusText, headers });
+}
+
+// The whole body, by pulling it to its end (text(), json(), ... of a fetched response).
+async function readAll(pull) {
+  const chunks = [];
+  for (;;) {
+    const chunk = await pull();
+    if (chunk === null) break;
+    if (chunk.byteLength > 0) chunks.push(chunk);
+  }
+  return concatBytes(chunks);
+}
+
+// A pull() giving rawPull's body decoded: the next decoded chunk (the stream skips empty
+// ones), or null at the end.
+function decodingPull(rawPull, codec) {
+  let done = false;
+  return async () => {
+    if (done) return null;
+    const raw = await rawPull();
+    if (raw === null) {
+      done = true;
+      const rest = codec.finish();
+      return rest.byteLength > 0 ? rest : null;
+    }
+    return pushAll(codec, raw);
+  };
 }

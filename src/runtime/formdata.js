@@ -2,6 +2,7 @@
 // for bodies, and parsing bodies back into a FormData (Fetch Standard). Multipart parsing is
 // done in C (src/webapi/formdata_ops.c over src/net/multipart.c).
 import ops from "./ops.js";
+import { concatBytes } from "./bytes.js";
 import { File, isBlob, isFile, blobBytes, newFile } from "./blob.js";
 
 function isObject(v) {
@@ -212,15 +213,7 @@ export function serializeFormData(fd) {
   }
   text += `--${boundary}--\r\n`;
   chunks.push(utf8(text));
-  let total = 0;
-  for (const c of chunks) total += c.byteLength;
-  const bytes = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    bytes.set(c, off);
-    off += c.byteLength;
-  }
-  return { bytes, contentType: `multipart/form-data; boundary=${boundary}` };
+  return { bytes: concatBytes(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 function decodeUtf8(bytes) {

@@ -6,6 +6,8 @@ import { newIncomingRequest } from "./request.js";
 import { Response, responseForWire } from "./response.js";
 import { reportException } from "./errors.js";
 import { forgetInvocationTimers } from "./timers.js";
+import { codingOfList, createCodec, pushAll } from "./content_coding.js";
+import { concatBytes } from "./bytes.js";
 
 // Queued output above which a streamed body waits for the socket to drain.
 const STREAM_HIGH_WATER = 256 * 1024;
@@ -29,12 +31,14 @@ function waitDrain(id) {
 
 // Writes a streamed body out as it is produced: the socket's backpressure reaches the
 // stream (a slow client slows the producer), and an error midway closes the connection.
-async function streamOut(state, wire) {
+// With a codec (Content-Encoding), each chunk is compressed on its way.
+async function streamOut(state, wire, codec) {
   const id = state.id;
   let reader;
   try {
     reader = ops.loadModule("streams_setup.js").acquireBodyReader(wire.stream);
   } catch (err) {
+    codec?.free();
     ops.respondAbort(id);
     reportException(ops, id, err);
     return;
@@ -43,7 +47,7 @@ async function streamOut(state, wire) {
     for (;;) {
       const chunk = await reader.read();
       if (chunk === null) break;
-      const queued = ops.respondWrite(id, chunk);
+      const queued = codec === null ? ops.respondWrite(id, chunk) : writeEncoded(id, codec, chunk);
       if (queued < 0) {
         // The client went away: stop producing.
         await reader.cancel(new Error("The client disconnected before the response was complete."));
@@ -52,11 +56,41 @@ async function streamOut(state, wire) {
       }
       if (queued > STREAM_HIGH_WATER) await waitDrain(id);
     }
+    if (codec !== null) {
+      const rest = codec.finish();
+      if (rest.byteLength > 0) ops.respondWrite(id, rest);
+    }
     ops.respondEnd(id);
   } catch (err) {
+    codec?.free();
     ops.respondAbort(id);
     reportException(ops, id, err, { prefix: "The response body stream failed after the response started: " });
   }
+}
+
+// The response's body is native code's to move (fetch.js spliceSource): the invocation stays
+// open in C until it is written.
+function splice(state, wire, source) {
+  ops.respondStart(state.id, wire.status, wire.headers, wire.length >= 0 ? wire.length : source.length, wire.statusText);
+  source.spliceTo(state.id);
+  maybeDone(state);
+}
+
+// Compresses a chunk and writes what comes out: bytes queued, or -1 once the client is gone.
+function writeEncoded(id, codec, chunk) {
+  let queued = 0;
+  codec.push(chunk, (piece) => {
+    const q = ops.respondWrite(id, piece);
+    queued = queued < 0 ? queued : q;
+  });
+  return queued;
+}
+
+// The whole body (a string or bytes), compressed.
+function encodeWhole(coding, body) {
+  const codec = createCodec(coding, false, "Content-Encoding");
+  const bytes = typeof body === "string" ? new Uint8Array(ops.utf8Encode(body)) : body;
+  return concatBytes([pushAll(codec, bytes), codec.finish()]);
 }
 
 // Per-invocation bookkeeping, by invocation id.
@@ -164,53 +198,64 @@ function send(state, response) {
     return;
   }
   state.responded = true;
+  // Content-Encoding gzip or br (content_coding.js): the body is compressed on its way out,
+  // unless it already is (encodeBody "manual"; a fetched body spliced as the origin sent it).
+  // Bodies crossing a service binding are not encoded: that happens at the edge, once.
+  const coding = wire.encodeManually || state.buffered ? null : codingOfList(wire.headers);
+  if (wire.native !== undefined) {
+    // A fetched body returned as fetch() gave it: C moves it to the client (fetch.js
+    // spliceSource) if its bytes are already in the coding the response declares.
+    if (!state.buffered && wire.native.source.coding === coding) {
+      splice(state, wire, wire.native.source);
+      return;
+    }
+    wire.stream = wire.native.make();
+  }
   if (wire.stream && state.buffered) {
-    // A service binding's callee: the caller gets the whole body (no streaming yet).
+    // A service binding's callee: the body streams to the caller (service.js).
+    let sent;
+    try {
+      sent = ops.loadModule("service.js").respondToCaller(state.id, wire);
+    } catch (err) {
+      state.responded = false;
+      fail(state, err);
+      return;
+    }
     state.waiting++;
-    bufferOut(state, wire).then(() => {
+    sent.then(() => {
       state.waiting--;
       maybeDone(state);
     });
     return;
   }
   if (wire.stream) {
-    ops.respondStart(state.id, wire.status, wire.headers, wire.length, wire.statusText);
+    // The same for the stream of a fetched body nobody read (`new Response(r.body, r)`).
+    const source = ops.loadModule("streams_setup.js").takeNativeSource(wire.stream, (s) => s.coding === coding);
+    if (source !== undefined) {
+      splice(state, wire, source);
+      return;
+    }
+    const codec = coding === null ? null : createCodec(coding, false, "Content-Encoding");
+    ops.respondStart(state.id, wire.status, wire.headers, codec === null ? wire.length : -1, wire.statusText);
     state.waiting++;
-    streamOut(state, wire).then(() => {
+    streamOut(state, wire, codec).then(() => {
       state.waiting--;
       maybeDone(state);
     });
     return;
   }
-  ops.respond(state.id, wire.status, wire.headers, wire.body, wire.statusText);
-  maybeDone(state);
-}
-
-// Reads a streamed body whole, then responds with it (service bindings).
-async function bufferOut(state, wire) {
-  const chunks = [];
-  let total = 0;
-  try {
-    const reader = ops.loadModule("streams_setup.js").acquireBodyReader(wire.stream);
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk === null) break;
-      const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk);
-      chunks.push(bytes);
-      total += bytes.byteLength;
+  let body = wire.body;
+  if (coding !== null && body !== null) {
+    try {
+      body = encodeWhole(coding, body);
+    } catch (err) {
+      state.responded = false;
+      fail(state, err);
+      return;
     }
-  } catch (err) {
-    state.responded = false;
-    fail(state, err);
-    return;
-  }
-  const body = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
   }
   ops.respond(state.id, wire.status, wire.headers, body, wire.statusText);
+  maybeDone(state);
 }
 
 // The default export's `method` ("fetch", "tail") as a one-argument function, or null.
@@ -260,10 +305,10 @@ export function startFetch(worker, id, method, url, rawHeaders, body, clientIp, 
 
 // dispatch("rpc"): a service binding calls `method` of the callee's entrypoint class (the
 // default export, or the named export the binding's `entrypoint` gives). Arguments and
-// result cross as service.js's tagged JSON; a thrown error goes back with its name and message.
+// result cross as the engine's structured clone (service.js); a thrown error goes back too.
 const RPC_RESERVED = new Set(["constructor", "fetch", "scheduled", "tail", "queue", "ctx", "env"]);
 
-export function startRpc(worker, id, entrypoint, method, argsJson) {
+export function startRpc(worker, id, entrypoint, method, argsBytes) {
   const state = new InvocationState(id);
   live.set(id, state);
   const ctx = new ExecutionContext(state);
@@ -271,14 +316,8 @@ export function startRpc(worker, id, entrypoint, method, argsJson) {
   const finish = (ok, value) => {
     if (state.responded) return;
     state.responded = true;
-    let json;
-    try {
-      json = JSON.stringify(ok ? svc.encode(value) : svc.encodeError(value));
-    } catch (err) {
-      ok = false;
-      json = JSON.stringify(svc.encodeError(err));
-    }
-    ops.serviceReturn(id, ok, json);
+    const out = svc.rpcResult(ok, value);
+    ops.serviceReturn(id, out.ok, out.bytes);
     maybeDone(state);
   };
   try {
@@ -295,7 +334,7 @@ export function startRpc(worker, id, entrypoint, method, argsJson) {
     if (typeof fn !== "function" || Object.hasOwn(Object.prototype, method)) {
       throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
     }
-    const args = svc.decode(JSON.parse(argsJson));
+    const args = svc.rpcArguments(argsBytes);
     Promise.resolve(fn.apply(instance, args)).then(
       (v) => finish(true, v),
       (err) => finish(false, err),

@@ -27,17 +27,21 @@ export function dispatch(kind, a, b, c, d, e, f, g) {
       startFetch(worker, a, b, c, d, e, f);
       return;
     case "serviceFetch":
-      // (invocation id, method, url, raw header lines, body bytes | null): a service binding's
-      // fetch(); the response goes back to the caller whole (no streaming between Workers)
-      startFetch(worker, a, b, c, d, e, "", true);
+      // (invocation id, method, url, raw header lines, body bytes | pipe id | null): a service
+      // binding's fetch(); a streamed body arrives through a pipe (service.js)
+      startFetch(worker, a, b, c, d, typeof e === "number" ? ops.loadModule("service.js").pipeStream(e) : e, "", true);
       return;
     case "rpc":
-      // (invocation id, entrypoint export name ("" = default), method, arguments JSON)
+      // (invocation id, entrypoint export name ("" = default), method, arguments (serialized))
       startRpc(worker, a, b, c, d);
       return;
     case "serviceReply":
-      // (ticket, status, statusText, header lines, body | null, RPC JSON | null, RPC ok)
+      // (ticket, status, statusText, header lines, body | pipe id | null, RPC bytes | null, RPC ok)
       ops.loadModule("service.js").settle(a, b, c, d, e, f, g);
+      return;
+    case "servicePipe":
+      // (pipe id, "read" | "write", cancelled): the other end of a streamed body moved
+      ops.loadModule("service.js").onPipe(a, b, c);
       return;
     case "tail":
       // (invocation id, JSON array of trace events)
@@ -55,6 +59,7 @@ export function dispatch(kind, a, b, c, d, e, f, g) {
       return;
     case "wsMessage": // (handle, string | ArrayBuffer)
     case "wsClose": // (handle, code, reason, wasClean)
+    case "wsHandshake": // (handle, status, head | failure, protocol | body): an outbound socket's
       ops.loadModule("websocket.js").onWebSocketEvent(kind, a, b, c, d);
       return;
     case "ratelimit":
@@ -65,6 +70,7 @@ export function dispatch(kind, a, b, c, d, e, f, g) {
     case "fetchEnd": // (handle)
     case "fetchError": // (handle, message)
     case "fetchDrain": // (handle)
+    case "fetchSpliceError": // (invocation id, message)
       ops.loadModule("fetch.js").onFetchEvent(kind, a, b, c, d);
       return;
     default:

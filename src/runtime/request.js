@@ -218,7 +218,8 @@ function parseRawHeaders(raw) {
 
 // A request as it arrived at hearth (dispatch "fetch").
 export function newIncomingRequest(method, url, rawHeaders, body, clientIp) {
-  const bytes = body === null ? null : new Uint8Array(body);
+  // body: bytes, null, or a ReadableStream (a service binding's streamed request body)
+  const bytes = body === null ? null : body instanceof ArrayBuffer ? new Uint8Array(body) : body;
   return new Request(INCOMING, {
     method,
     url,

@@ -29,6 +29,7 @@ export class Response {
   #redirected = false;
   #cf = undefined;
   #webSocket = null;
+  #encodeBody = "automatic"; // "manual": the body is already encoded as Content-Encoding says
 
   constructor(body = null, init = undefined) {
     const opts = init ?? {};
@@ -58,6 +59,11 @@ export class Response {
     }
     if (opts.headers !== undefined) this.#headers = new Headers(opts.headers);
     if (opts.cf !== undefined) this.#cf = opts.cf;
+    if (opts.encodeBody !== undefined) {
+      const how = `${opts.encodeBody}`;
+      if (how !== "automatic" && how !== "manual") throw new TypeError(`encodeBody: unexpected value: ${how}`);
+      this.#encodeBody = how;
+    }
     const state = extractBody(body);
     if (state.source !== null && NULL_BODY_STATUSES.has(this.#status)) {
       throw new TypeError(`Response with null body status (${this.#status}) cannot have a body.`);
@@ -174,6 +180,7 @@ export class Response {
       to.#url = from.#url;
       to.#redirected = from.#redirected;
       to.#cf = from.#cf;
+      to.#encodeBody = from.#encodeBody;
     };
     // The hot path of every request: no Headers object is created unless the Worker made one.
     wireOf = (r) => {
@@ -192,6 +199,7 @@ export class Response {
       wire.statusText = r.#statusText;
       wire.headers = headers;
       wire.webSocket = r.#webSocket;
+      wire.encodeManually = r.#encodeBody === "manual";
       return wire;
     };
     installBodyMethods(Response, bodyStateOf, (r) => headersGetLower(r.headers, "content-type"));

@@ -5,114 +5,222 @@
 // The callee runs on the same thread (src/platform/service_ops.c); its answer comes back as a
 // "serviceReply" event carrying the ticket of the call.
 //
-// RPC values cross between the two realms as JSON with tags (encode/decode below), not the
-// engine's structured clone: primitives (with undefined, NaN, ±Infinity, -0, BigInt), plain
-// objects, arrays, Map, Set, Date, RegExp, ArrayBuffer, typed arrays and Errors. Functions,
-// symbols, class instances' prototypes, cycles and shared references are not preserved
-// (a cycle is refused with a DataCloneError).
+// RPC values cross between the two realms as the engine's structured clone
+// (ops.serialize / ops.deserialize, src/js/clone.cpp): cycles and shared references are kept,
+// as are Map, Set, Date, RegExp, ArrayBuffer, typed arrays, BigInt, undefined, -0 and Errors
+// (name, message, stack); functions and symbols are refused with a DataCloneError.
+//
+// Bodies that are streams cross as pipes (src/platform/service_pipe.h): the callee's Response
+// body reaches the caller chunk by chunk as it is produced, and a caller's request body that
+// is a stream reaches the callee the same way. The writer stops while more than
+// PIPE_HIGH_WATER bytes are queued, so a slow reader slows the producer; a reader that cancels
+// (or whose invocation ends) cancels the writer's stream; a writer's error errors the reader's.
 import ops from "./ops.js";
+import { reportException } from "./errors.js";
+import { concatBytes } from "./bytes.js";
 
 const waiting = new Map(); // ticket → { resolve, reject, binding, rpc }
 let nextTicket = 1;
 
-const ERROR_TYPES = { Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
-const TYPED = {
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
-  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
-};
+const streams = () => ops.loadModule("streams_setup.js");
 
-function cloneError(what) {
-  return new DOMException(`Could not serialize ${what} for an RPC call.`, "DataCloneError");
-}
+// ---- structured clone --------------------------------------------------------------------
 
-export function encode(value, seen = new Set()) {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "undefined":
-      return { $: "u" };
-    case "number":
-      if (Number.isFinite(value) && !Object.is(value, -0)) return value;
-      return { $: "n", v: Object.is(value, -0) ? "-0" : String(value) };
-    case "bigint":
-      return { $: "b", v: String(value) };
-    case "function":
-    case "symbol":
-      throw cloneError(`a ${typeof value}`);
-  }
-  if (value === null) return null;
-  if (seen.has(value)) throw cloneError("a value that refers to itself");
-  seen.add(value);
-  try {
-    if (Array.isArray(value)) return value.map((v) => encode(v, seen));
-    if (value instanceof Date) return { $: "d", v: value.getTime() };
-    if (value instanceof RegExp) return { $: "r", s: value.source, f: value.flags };
-    if (value instanceof Map) return { $: "m", v: [...value].map(([k, v]) => [encode(k, seen), encode(v, seen)]) };
-    if (value instanceof Set) return { $: "s", v: [...value].map((v) => encode(v, seen)) };
-    if (value instanceof ArrayBuffer) return { $: "ab", v: Array.from(new Uint8Array(value)) };
-    if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-      const name = value.constructor.name;
-      if (!TYPED[name]) throw cloneError(`a ${name}`);
-      return { $: "ta", t: name, v: Array.from(value, (x) => (typeof x === "bigint" ? String(x) : x)) };
-    }
-    if (value instanceof Error) return encodeError(value);
-    const out = {};
-    for (const key of Object.keys(value)) out[key] = encode(value[key], seen);
-    return { $: "o", v: out };
-  } finally {
-    seen.delete(value);
-  }
-}
-
-export function decode(v) {
-  if (v === null || typeof v !== "object") return v;
-  if (Array.isArray(v)) return v.map(decode);
-  switch (v.$) {
-    case "u":
-      return undefined;
-    case "n":
-      return v.v === "-0" ? -0 : Number(v.v);
-    case "b":
-      return BigInt(v.v);
-    case "d":
-      return new Date(v.v);
-    case "r":
-      return new RegExp(v.s, v.f);
-    case "m":
-      return new Map(v.v.map(([k, x]) => [decode(k), decode(x)]));
-    case "s":
-      return new Set(v.v.map(decode));
-    case "ab":
-      return new Uint8Array(v.v).buffer;
-    case "ta": {
-      const Ctor = TYPED[v.t];
-      return Ctor.from(v.v, (x) => (typeof x === "string" ? BigInt(x) : x));
-    }
-    case "e":
-      return decodeError(v);
-    case "o": {
-      const out = {};
-      for (const key of Object.keys(v.v)) out[key] = decode(v.v[key]);
-      return out;
-    }
-  }
-  return undefined;
-}
-
-export function encodeError(err) {
-  if (err instanceof Error || (err && typeof err === "object" && "message" in err)) {
-    return { $: "e", name: String(err.name ?? "Error"), message: String(err.message ?? ""), stack: String(err.stack ?? "") };
-  }
-  return { $: "e", name: "Error", message: String(err), stack: "" };
-}
-
-function decodeError(v) {
-  const Ctor = ERROR_TYPES[v.name] ?? Error;
-  const err = new Ctor(v.message);
-  if (err.name !== v.name) err.name = v.name;
+// An error of the engine's serializer as the DataCloneError the platform throws.
+function dataCloneError(err) {
+  if (err instanceof DOMException) return err;
+  if (err instanceof Error) return new DOMException(err.message, "DataCloneError");
   return err;
 }
+
+// A deserialized Error named DataCloneError is given back its class.
+function revive(value) {
+  if (value instanceof Error && value.name === "DataCloneError" && !(value instanceof DOMException)) {
+    return new DOMException(value.message, "DataCloneError");
+  }
+  return value;
+}
+
+const BUILTIN_ERRORS = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError];
+
+// What a thrown value becomes for the other side, as in workerd: an instance of a built-in
+// error class (keeping its own name) crosses as itself; any other error as an Error whose
+// message is "Name: message"; a DOMException as itself; any other value as an Error of its text.
+function crossingError(err) {
+  if (err instanceof DOMException) return err;
+  if (err instanceof Error) {
+    const proto = Object.getPrototypeOf(err);
+    if (BUILTIN_ERRORS.some((C) => C.prototype === proto && err.name === C.prototype.name)) return err;
+    const plain = new Error(`${err.name}: ${err.message}`);
+    if (typeof err.stack === "string") plain.stack = err.stack;
+    return plain;
+  }
+  return new Error(String(err));
+}
+
+// The bytes of a thrown value; one that cannot be cloned crosses as an Error of its text.
+function serializeThrown(thrown) {
+  try {
+    return ops.serialize(crossingError(thrown));
+  } catch {
+    let text;
+    try {
+      text = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+    } catch {
+      text = "an exception that could not be serialized";
+    }
+    return ops.serialize(new Error(text));
+  }
+}
+
+// Callee side: the arguments of an RPC call (invocation.js startRpc).
+export function rpcArguments(bytes) {
+  const args = ops.deserialize(bytes);
+  if (!Array.isArray(args)) throw new TypeError("RPC arguments must be an array.");
+  return args;
+}
+
+// Callee side: what goes back for a settled method → { ok, bytes }.
+export function rpcResult(ok, value) {
+  if (!ok) return { ok: false, bytes: serializeThrown(value) };
+  try {
+    return { ok: true, bytes: ops.serialize(value) };
+  } catch (err) {
+    return { ok: false, bytes: serializeThrown(dataCloneError(err)) };
+  }
+}
+
+// ---- pipes: streamed bodies ---------------------------------------------------------------
+
+// Queued bytes above which a writer waits for the reader (the C side wakes it at 32 KiB).
+const PIPE_HIGH_WATER = 128 * 1024;
+
+const readers = new Map(); // pipe id → { wake: function | null }
+const writers = new Map(); // pipe id → { drain: function | null, cancelled, reader }
+
+// dispatch("servicePipe", id, side, cancelled): the other side of a pipe moved.
+export function onPipe(id, side, cancelled) {
+  if (side === "read") {
+    const rec = readers.get(id);
+    const wake = rec?.wake;
+    if (rec) rec.wake = null;
+    wake?.();
+    return;
+  }
+  const rec = writers.get(id);
+  if (!rec) return;
+  if (cancelled && !rec.cancelled) {
+    rec.cancelled = true;
+    rec.reader.cancel(new Error("The service binding's reader cancelled the body.")).catch(() => {});
+  }
+  const drain = rec.drain;
+  rec.drain = null;
+  drain?.();
+}
+
+function pipeFailure(bytes) {
+  if (bytes.byteLength === 0) {
+    return new Error("The Worker on the other side of the service binding ended before the body was complete.");
+  }
+  try {
+    return revive(ops.deserialize(bytes));
+  } catch (err) {
+    return err;
+  }
+}
+
+function readPipe(id, rec) {
+  const r = ops.pipeRead(id);
+  if (r instanceof ArrayBuffer) return new Uint8Array(r);
+  if (r === 1) {
+    readers.delete(id);
+    return null;
+  }
+  if (Array.isArray(r)) {
+    readers.delete(id);
+    return Promise.reject(pipeFailure(r[0]));
+  }
+  return new Promise((resolve) => {
+    rec.wake = resolve;
+  }).then(() => (readers.has(id) ? readPipe(id, rec) : null));
+}
+
+// The ReadableStream of the body that arrives through pipe `id`. Returned untouched as a
+// Worker's response, the body goes from the pipe to the client in C (invocation.js asks the
+// stream for its `source`): no JavaScript runs per chunk on this side.
+export function pipeStream(id) {
+  const rec = { wake: null };
+  readers.set(id, rec);
+  const source = {
+    length: -1,
+    coding: null, // bodies cross between Workers unencoded (invocation.js)
+    spliceTo(invocationId) {
+      readers.delete(id);
+      ops.pipeSplice(id, invocationId);
+    },
+  };
+  return streams().createNativeReadableStream(
+    () => readPipe(id, rec),
+    () => {
+      if (!readers.has(id)) return;
+      readers.delete(id);
+      ops.pipeCancel(id);
+      const wake = rec.wake;
+      rec.wake = null;
+      wake?.();
+    },
+    { source },
+  );
+}
+
+// Writes what `reader` (acquireBodyReader) produces into pipe `id`, waiting while the reader
+// on the other side is behind. Resolves when done or cancelled; rejects with the source's
+// error, after passing it on to the other side.
+async function pumpInto(id, reader) {
+  const rec = { drain: null, cancelled: false, reader };
+  writers.set(id, rec);
+  try {
+    for (;;) {
+      const chunk = await reader.read();
+      if (rec.cancelled || chunk === null) break;
+      if (chunk.byteLength === 0) continue;
+      const queued = ops.pipeWrite(id, chunk);
+      if (queued < 0) {
+        rec.cancelled = true;
+        await reader.cancel(new Error("The service binding's reader cancelled the body.")).catch(() => {});
+        break;
+      }
+      if (queued > PIPE_HIGH_WATER) {
+        await new Promise((resolve) => {
+          rec.drain = resolve;
+          ops.pipeWaitDrain(id);
+        });
+      }
+    }
+    ops.pipeClose(id);
+  } catch (err) {
+    ops.pipeError(id, serializeThrown(err));
+    throw err;
+  } finally {
+    writers.delete(id);
+  }
+}
+
+// Callee side (invocation.js send): a Response whose body is a stream goes to the caller as
+// it is produced. Throws (before the head is sent) if the body cannot be read.
+export function respondToCaller(invocationId, wire) {
+  const reader = streams().acquireBodyReader(wire.stream);
+  const pipe = ops.serviceRespondStart(invocationId, wire.status, wire.headers, wire.statusText);
+  if (!pipe) {
+    reader.cancel(new Error("The service binding's caller is gone.")).catch(() => {});
+    return Promise.resolve();
+  }
+  return pumpInto(pipe, reader).catch((err) => {
+    reportException(ops, invocationId, err, { prefix: "The response body stream failed after the response started: " });
+  });
+}
+
+// ---- the caller ---------------------------------------------------------------------------
 
 function call(binding, kind, a, b, c, d) {
   const ticket = nextTicket++;
@@ -125,19 +233,37 @@ async function serviceFetch(binding, input, init) {
   const request = new Request(input, init);
   const headers = [];
   for (const [name, value] of request.headers) headers.push(name, value);
-  const body = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
-  return call(binding, "fetch", request.method, request.url, headers, body);
+  const stream = request.body;
+  if (stream === null) return call(binding, "fetch", request.method, request.url, headers, null);
+  // A body that is all there crosses whole; one still being produced streams through a pipe.
+  const chunks = streams().tryTakeBufferedChunks(stream);
+  if (chunks !== null) {
+    const body = concatBytes(chunks);
+    return call(binding, "fetch", request.method, request.url, headers, body);
+  }
+  const reader = streams().acquireBodyReader(stream);
+  const pipe = ops.pipeOpen();
+  let reply;
+  try {
+    reply = call(binding, "fetch", request.method, request.url, headers, pipe);
+  } catch (err) {
+    ops.pipeCancel(pipe);
+    reader.cancel(err).catch(() => {});
+    throw err;
+  }
+  // The source's error reaches the callee through the pipe.
+  pumpInto(pipe, reader).catch(() => {});
+  return reply;
 }
 
 async function rpc(binding, method, args) {
-  let json;
+  let bytes;
   try {
-    json = JSON.stringify(args.map((a) => encode(a)));
+    bytes = ops.serialize(args);
   } catch (err) {
-    if (err instanceof DOMException) throw err;
-    throw new DOMException(String(err?.message ?? err), "DataCloneError");
+    throw dataCloneError(err);
   }
-  return call(binding, "rpc", binding.entrypoint ?? "", method, json);
+  return call(binding, "rpc", binding.entrypoint ?? "", method, bytes);
 }
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -151,34 +277,41 @@ function parseHeaderLines(lines) {
   return out;
 }
 
-// dispatch("serviceReply", ticket, status, statusText, headerLines, body, rpcJson, rpcOk)
-export function settle(ticket, status, statusText, headerLines, body, rpcJson, rpcOk) {
+// dispatch("serviceReply", ticket, status, statusText, headerLines, body, rpcBytes, rpcOk):
+// body is bytes, a pipe id (the body streams through it) or null.
+export function settle(ticket, status, statusText, headerLines, body, rpcBytes, rpcOk) {
   const w = waiting.get(ticket);
-  if (!w) return;
-  waiting.delete(ticket);
-  if (w.rpc) {
-    if (rpcJson === null) {
-      w.reject(new Error(`Service binding "${w.binding.name}": the Worker "${w.binding.service}" failed (status ${status})`));
-    } else if (rpcOk) {
-      try {
-        w.resolve(decode(JSON.parse(rpcJson)));
-      } catch (err) {
-        w.reject(err);
-      }
-    } else {
-      w.reject(decode(JSON.parse(rpcJson)));
-    }
+  if (!w) {
+    if (typeof body === "number") ops.pipeCancel(body);
     return;
   }
+  waiting.delete(ticket);
+  if (w.rpc) {
+    if (rpcBytes === null) {
+      w.reject(new Error(`Service binding "${w.binding.name}": the Worker "${w.binding.service}" failed (status ${status})`));
+      return;
+    }
+    let value;
+    try {
+      value = revive(ops.deserialize(rpcBytes));
+    } catch (err) {
+      w.reject(err);
+      return;
+    }
+    (rpcOk ? w.resolve : w.reject)(value);
+    return;
+  }
+  let source = null;
+  if (typeof body === "number") {
+    if (NULL_BODY.has(status)) ops.pipeCancel(body);
+    else source = pipeStream(body);
+  } else if (body !== null && !NULL_BODY.has(status)) {
+    source = new Uint8Array(body);
+  }
   try {
-    w.resolve(
-      new Response(NULL_BODY.has(status) || body === null ? null : new Uint8Array(body), {
-        status,
-        statusText,
-        headers: parseHeaderLines(headerLines),
-      }),
-    );
+    w.resolve(new Response(source, { status, statusText, headers: parseHeaderLines(headerLines) }));
   } catch (err) {
+    if (source !== null && typeof source.cancel === "function") source.cancel(err).catch(() => {});
     w.reject(err);
   }
 }

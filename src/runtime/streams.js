@@ -62,7 +62,7 @@ export { setAbortSignalCheck } from './streams_readable.js';
 export { setArrayBufferTransfer } from './streams_common.js';
 
 export {
-  // createNativeReadableStream(pull, cancel, { highWaterMark = 0 } = {}) → ReadableStream
+  // createNativeReadableStream(pull, cancel, { highWaterMark = 0, source } = {}) → ReadableStream
   //   A byte stream (`type: "bytes"`, so BYOB readers work) fed from native code. `pull()`
   //   is called with no arguments whenever the stream wants data (a read is pending, or
   //   fewer than highWaterMark bytes are queued) and never again before its promise
@@ -73,7 +73,15 @@ export {
   //   reason, any other value with a TypeError. `cancel(reason)` (optional) is called once if the
   //   consumer cancels; its return value or promise is awaited by cancel(). After cancel,
   //   chunks from an in-flight pull() are dropped.
+  //   `source` (optional) is kept for takeNativeSource.
   createNativeReadableStream,
+  // takeNativeSource(stream, accept) → the `source` given to createNativeReadableStream, or
+  //   undefined. Succeeds only for a native stream that is untouched (unlocked, not disturbed,
+  //   readable, with nothing queued and no pull() in flight) and whose source accept(source)
+  //   approves. It then locks the stream with a reader that
+  //   is never released and marks it disturbed (the body is used), so that the caller can move
+  //   the bytes natively, bypassing the stream. No author code runs.
+  takeNativeSource,
   // readAllBytes(stream) → Promise<Uint8Array>
   //   Fetch's "fully read": locks the stream with a reader it never releases (the body is
   //   then used: disturbed and locked), reads to the end and resolves with the

@@ -59,6 +59,7 @@ export function fixedLengthOf(value) {
 // A byte stream fed by `pull()` (a promise of a Uint8Array, or null at the end).
 export function createNativeReadableStream(pull, cancel, options = undefined) {
   let highWaterMark = options === undefined || options === null ? undefined : options.highWaterMark;
+  const source = options === undefined || options === null ? undefined : options.source;
   highWaterMark = highWaterMark === undefined ? 0 : +highWaterMark;
   if (!(highWaterMark >= 0)) throw new RangeError('createNativeReadableStream: invalid highWaterMark');
   let stream;
@@ -93,7 +94,25 @@ export function createNativeReadableStream(pull, cancel, options = undefined) {
       ? (reason) => invokePromiseCallback(cancel, undefined, [reason])
       : () => promiseResolvedWith(undefined);
   stream = createReadableByteStream(() => undefined, pullOnce, cancelAlgorithm, highWaterMark);
+  stream.nativeSource = source;
   return stream.object;
+}
+
+// The `source` of a native stream nobody has touched (not read, locked, cancelled, and with
+// nothing pulled yet) for which accept(source) is true, after locking the stream for good;
+// else undefined, with no side effects.
+export function takeNativeSource(value, accept) {
+  const stream = readableStreamRecord(value);
+  if (stream === undefined || stream.nativeSource === undefined) return undefined;
+  if (!accept(stream.nativeSource)) return undefined;
+  const controller = stream.controller;
+  if (stream.disturbed || isReadableStreamLocked(stream) || stream.state !== 'readable') return undefined;
+  if (controller.pulling || controller.queueTotalSize !== 0 || controller.closeRequested) return undefined;
+  acquireReadableStreamDefaultReader(stream);
+  stream.disturbed = true;
+  const source = stream.nativeSource;
+  stream.nativeSource = undefined;
+  return source;
 }
 
 // A closed byte stream holding `bytes` (whose buffer it takes over).

@@ -83,6 +83,9 @@ class ReadableStreamRecord {
     this.controller = undefined;
     // hearth: the declared length when this is the readable side of a FixedLengthStream.
     this.fixedLength = undefined;
+    // hearth: what feeds a native byte stream (createNativeReadableStream's `source`), so that
+    // native code can move the bytes itself when nobody touched the stream.
+    this.nativeSource = undefined;
   }
 }
 

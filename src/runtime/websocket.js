@@ -1,9 +1,13 @@
-// WebSocketPair, WebSocket, MessageEvent and CloseEvent as the Workers runtime exposes them,
-// for the server side: a fetch handler keeps one end of a pair (`server.accept()`) and returns
-// the other in `new Response(null, { status: 101, webSocket: client })`; the runtime then
-// upgrades the request's connection (ops.wsUpgrade, src/platform/websocket_ops.c) and the C
-// socket carries the server end's messages. The socket's state lives in C; this object only
-// mirrors readyState and dispatches events ("wsMessage" / "wsClose" from main.js).
+// WebSocketPair, WebSocket, MessageEvent and CloseEvent as the Workers runtime exposes them.
+// Server side: a fetch handler keeps one end of a pair (`server.accept()`) and returns the
+// other in `new Response(null, { status: 101, webSocket: client })`; the runtime then upgrades
+// the request's connection (ops.wsUpgrade, src/platform/websocket_ops.c) and the C socket
+// carries the server end's messages. Outbound: `fetch(url, { headers: { Upgrade: "websocket" } })`
+// resolves to a 101 Response whose `webSocket` must be accept()ed (or to the server's other
+// answer), and `new WebSocket(url, protocols)` connects at once (open event, no accept());
+// both go through ops.wsConnect (src/net/websocket_connect.c). The socket's state lives in C;
+// this object only mirrors readyState and dispatches events ("wsMessage" / "wsClose" from
+// main.js; an outbound socket's handshake result arrives as its first event).
 //
 // Both ends of a pair that never leaves the isolate talk to each other directly.
 //
@@ -11,13 +15,15 @@
 // WebSocket.
 import ops from "./ops.js";
 import { Event, EventTarget } from "./events.js";
+import { DOMException } from "./errors.js";
+import { headersToFlatList } from "./headers.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 
-const byHandle = new Map(); // C handle → server end
+const byHandle = new Map(); // C handle → the WebSocket it carries (a server end, or outbound)
 const TOKEN = Symbol("internal");
 
 function isObject(v) {
@@ -78,6 +84,50 @@ function messageOf(data) {
   return [String(data), true];
 }
 
+// An http(s)/ws(s) URL record (ops.urlParse: href, protocol, username, password, host,
+// hostname, port, pathname, search, hash, origin) → the connection's handle.
+function connectOut(rec, headerList) {
+  const tls = rec[1] === "wss:" || rec[1] === "https:";
+  let hostname = rec[5];
+  if (hostname.startsWith("[")) hostname = hostname.slice(1, -1);
+  const port = rec[6] !== "" ? Number(rec[6]) : tls ? 443 : 80;
+  return ops.wsConnect(tls, hostname, port, rec[4], rec[7] + rec[8], headerList);
+}
+
+// new WebSocket(url): the URL as the WebSocket Standard takes it (http(s) becomes ws(s)).
+function socketUrl(url) {
+  const rec = ops.urlParse(String(url), null);
+  if (rec === null) throw new DOMException(`Failed to construct 'WebSocket': The URL '${url}' is invalid.`, "SyntaxError");
+  if (rec[1] === "http:" || rec[1] === "https:") return socketUrl(rec[0].replace(/^http/, "ws"));
+  if (rec[1] !== "ws:" && rec[1] !== "wss:") {
+    throw new DOMException(`Failed to construct 'WebSocket': The URL's scheme must be either 'http', 'https', 'ws', or 'wss'. '${rec[1]}' is not allowed.`, "SyntaxError");
+  }
+  if (rec[9] !== "") {
+    throw new DOMException(`Failed to construct 'WebSocket': The URL contains a fragment identifier ('${rec[9]}'). Fragment identifiers are not allowed in WebSocket URLs.`, "SyntaxError");
+  }
+  return rec;
+}
+
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function protocolList(protocols) {
+  if (protocols === undefined) return [];
+  const list = typeof protocols === "string" || !isObject(protocols) || typeof protocols[Symbol.iterator] !== "function"
+    ? [String(protocols)]
+    : Array.from(protocols, String);
+  const seen = new Set();
+  for (const p of list) {
+    if (!TOKEN_RE.test(p)) {
+      throw new DOMException(`Failed to construct 'WebSocket': The subprotocol '${p}' is invalid.`, "SyntaxError");
+    }
+    if (seen.has(p)) {
+      throw new DOMException(`Failed to construct 'WebSocket': The subprotocol '${p}' is duplicated.`, "SyntaxError");
+    }
+    seen.add(p);
+  }
+  return list;
+}
+
 // A copy for an in-isolate peer: text stays a string, bytes become an ArrayBuffer.
 function deliveredData(data, isText) {
   return isText ? data : data.slice().buffer;
@@ -93,6 +143,7 @@ function utf8Length(s) {
 }
 
 let internals;
+let fetchedSocket = null; // the socket of the 101 Response fetch() is making
 
 export class WebSocket extends EventTarget {
   #readyState = OPEN;
@@ -106,19 +157,39 @@ export class WebSocket extends EventTarget {
   #handlers = Object.create(null); // onmessage, ... by type
   #finished = null; // resolve: the invocation that upgraded may end
   #protocol = "";
+  #url = null;
+  #outbound = false; // connected by this Worker (new WebSocket(url) or fetch())
+  #connecting = null; // until the handshake's result: { resolve, reject, ... } for fetch(), else true
 
   constructor(url = undefined, protocols = undefined, token = undefined) {
+    let rec = null;
+    let offered = null;
     if (token !== TOKEN) {
-      throw new TypeError("hearth does not support outbound WebSockets (new WebSocket(url)) yet; use new WebSocketPair() to accept one.");
+      if (arguments.length < 1) {
+        throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+      }
+      rec = socketUrl(url);
+      offered = protocolList(protocols);
     }
     super();
+    if (rec === null) return;
+    // The standard client: connecting now, usable without accept(). (wsConnect throws in the
+    // global scope, and past the subrequest limit.)
+    const handle = connectOut(rec, offered.length ? ["Sec-WebSocket-Protocol", offered.join(", ")] : []);
+    this.#url = rec[0];
+    this.#readyState = CONNECTING;
+    this.#accepted = true;
+    this.#outbound = true;
+    this.#connecting = true;
+    this.#handle = handle;
+    byHandle.set(handle, this);
   }
 
   get readyState() {
     return this.#readyState;
   }
   get url() {
-    return null;
+    return this.#url;
   }
   get protocol() {
     return this.#protocol;
@@ -150,6 +221,9 @@ export class WebSocket extends EventTarget {
     if (!this.#accepted) {
       throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
     }
+    if (this.#readyState === CONNECTING) {
+      throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
+    }
     if (this.#readyState !== OPEN) throw new TypeError("Can't call WebSocket send() after close().");
     const [data, isText] = messageOf(message);
     if (this.#handle !== 0) {
@@ -178,6 +252,12 @@ export class WebSocket extends EventTarget {
       throw new TypeError("The close reason must be at most 123 bytes of UTF-8.");
     }
     if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    if (this.#connecting !== null) {
+      // Closed before the handshake finished: the connection fails (error, then close 1006).
+      ops.wsClose(this.#handle, 1000, "");
+      this.#connectFailed("The WebSocket was closed before the connection was established.", true);
+      return;
+    }
     this.#readyState = CLOSING;
     if (this.#handle !== 0) {
       ops.wsClose(this.#handle, code ?? 1000, reason);
@@ -196,6 +276,43 @@ export class WebSocket extends EventTarget {
       this.#readyState = CLOSED;
       this.dispatchEvent(new CloseEvent("close", { code: wire, reason, wasClean: true }));
     });
+  }
+
+  // The outbound handshake did not give a WebSocket: error, then close 1006 (the cause is the
+  // close event's reason).
+  #connectFailed(why, byClose = false) {
+    byHandle.delete(this.#handle);
+    this.#handle = 0;
+    this.#connecting = null;
+    this.#readyState = byClose ? CLOSING : CLOSED; // close() while connecting: CLOSING until the event
+    queueMicrotask(() => {
+      this.#readyState = CLOSED;
+      this.dispatchEvent(new Event("error"));
+      this.dispatchEvent(new CloseEvent("close", { code: 1006, reason: why, wasClean: false }));
+    });
+  }
+
+  // The outbound handshake's result (see onWebSocketEvent): a 101 (status, head, protocol), the
+  // server's other answer (status, head, body), or a failure (status 0, reason).
+  #handshakeDone(status, head, extra) {
+    const pending = this.#connecting;
+    this.#connecting = null;
+    if (status === 101) {
+      this.#readyState = OPEN;
+      this.#protocol = extra;
+      if (pending === true) this.dispatchEvent(new Event("open"));
+      else settle(pending, () => upgradedResponse(this, head, pending));
+      return;
+    }
+    byHandle.delete(this.#handle);
+    this.#handle = 0;
+    this.#readyState = CLOSED;
+    if (pending !== true) {
+      if (status === 0) pending.reject(new TypeError(head));
+      else settle(pending, () => plainResponse(status, head, extra, pending));
+      return;
+    }
+    this.#connectFailed(status === 0 ? head : `The server answered the WebSocket handshake with ${status} ${head.slice(0, head.indexOf("\r\n"))}`);
   }
 
   // An event for this end: now if accepted, else when accept() is called.
@@ -256,6 +373,10 @@ export class WebSocket extends EventTarget {
         return [a, b];
       },
       markForResponse: (ws) => {
+        if (ws === fetchedSocket) return; // fetch()'s own 101 Response: the Worker accept()s it
+        if (ws.#outbound) {
+          throw new TypeError("hearth cannot return an outbound WebSocket in a Response yet; accept() it and pipe its messages through a WebSocketPair.");
+        }
         if (ws.#accepted) throw new TypeError("Can't return a WebSocket that was accepted in a Response; return the other end of the WebSocketPair.");
         ws.#inResponse = true;
       },
@@ -288,10 +409,48 @@ export class WebSocket extends EventTarget {
         if (server.#pendingClose !== null) ops.wsClose(handle, ...server.#pendingClose);
         return new Promise((resolve) => (server.#finished = resolve));
       },
+      // fetch(request with Upgrade: websocket): resolves to a Response.
+      fetchOut: (request, parseHeaderLines, signal) => {
+        if (signal !== null && signal.aborted) throw signal.reason;
+        if (request.method !== "GET") throw new TypeError("A WebSocket handshake must be a GET request.");
+        const rec = ops.urlParse(request.url, null);
+        if (rec === null || !["http:", "https:", "ws:", "wss:"].includes(rec[1])) {
+          throw new TypeError(`Fetch API cannot load: ${request.url}`);
+        }
+        const ws = new WebSocket(undefined, undefined, TOKEN);
+        ws.#outbound = true;
+        ws.#readyState = CONNECTING;
+        ws.#url = rec[0];
+        const handle = connectOut(rec, headersToFlatList(request.headers));
+        ws.#handle = handle;
+        byHandle.set(handle, ws);
+        const settled = new Promise((resolve, reject) => {
+          ws.#connecting = { resolve, reject, parseHeaderLines, url: request.url };
+        });
+        if (signal === null) return settled;
+        // An abort while the handshake is under way abandons it (afterwards it does nothing).
+        const onAbort = () => {
+          const pending = ws.#connecting;
+          if (pending === null) return;
+          ops.wsClose(ws.#handle, 1000, "");
+          byHandle.delete(ws.#handle);
+          ws.#handle = 0;
+          ws.#connecting = null;
+          ws.#readyState = CLOSED;
+          pending.reject(signal.reason);
+        };
+        signal.addEventListener("abort", onAbort);
+        const unlisten = () => signal.removeEventListener("abort", onAbort);
+        settled.then(unlisten, unlisten);
+        return settled;
+      },
+      handshake: (handle, status, head, extra) => {
+        const ws = byHandle.get(handle);
+        if (ws !== undefined && ws.#connecting !== null) ws.#handshakeDone(status, head, extra);
+      },
       message: (handle, data) => {
-        const server = byHandle.get(handle);
-        if (server === undefined) return;
-        server.#deliver(new MessageEvent("message", { data }));
+        const ws = byHandle.get(handle);
+        if (ws !== undefined) ws.#deliver(new MessageEvent("message", { data }));
       },
       closed: (handle, code, reason, wasClean) => {
         const server = byHandle.get(handle);
@@ -359,5 +518,57 @@ export function upgradeResponse(id, wire) {
 // main.js: events from C.
 export function onWebSocketEvent(kind, a, b, c, d) {
   if (kind === "wsMessage") internals.message(a, b);
+  else if (kind === "wsHandshake") internals.handshake(a, b, c, d);
   else internals.closed(a, b, c, d);
+}
+
+// fetch.js: a request with Upgrade: websocket (signal: its AbortSignal, or null).
+// parseHeaderLines is fetch.js's own.
+export function fetchWebSocket(request, parseHeaderLines, signal) {
+  return internals.fetchOut(request, parseHeaderLines, signal);
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+// fetch()'s promise gets the Response, or what went wrong making it.
+function settle(pending, make) {
+  try {
+    pending.resolve(make());
+  } catch (err) {
+    pending.reject(err);
+  }
+}
+
+// head: the reason phrase, "\r\n", then the header lines.
+function responseInit(status, head, pending) {
+  const split = head.indexOf("\r\n");
+  return {
+    status: status >= 200 && status <= 599 ? status : 502,
+    statusText: head.slice(0, split),
+    headers: pending.parseHeaderLines(head.slice(split + 2)),
+  };
+}
+
+function upgradedResponse(ws, head, pending) {
+  const mod = ops.loadModule("response.js");
+  const init = responseInit(101, head, pending);
+  init.status = 101;
+  init.webSocket = ws;
+  fetchedSocket = ws;
+  let response;
+  try {
+    response = new mod.Response(null, init);
+  } finally {
+    fetchedSocket = null;
+  }
+  mod.markFetched(response, pending.url, false);
+  return response;
+}
+
+function plainResponse(status, head, body, pending) {
+  const mod = ops.loadModule("response.js");
+  const init = responseInit(status, head, pending);
+  const response = new mod.Response(NULL_BODY_STATUSES.has(init.status) ? null : new Uint8Array(body), init);
+  mod.markFetched(response, pending.url, false);
+  return response;
 }

@@ -1,7 +1,9 @@
 /* Compression ops: a zlib z_stream per CompressionStream / DecompressionStream, kept in C
- * behind a numeric handle (src/runtime/compression.js holds only the number).
+ * behind a numeric handle (src/runtime/compression.js holds only the number). The same ops
+ * encode and decode HTTP bodies (Content-Encoding gzip and br, src/runtime/content_coding.js);
+ * "br" (Brotli, libbrotli) is only for those: the Compression Standard's classes do not take it.
  *
- *   compressionCreate(format, decompress) → handle   format: "gzip", "deflate", "deflate-raw"
+ *   compressionCreate(format, decompress) → handle   format: "gzip", "deflate", "deflate-raw", "br"
  *   compressionPush(handle, bytes) → [output, consumed, more]   see op_compression_push
  *   compressionFinish(handle) → ArrayBuffer            the rest of the output; frees the handle
  *   compressionFree(handle)                            frees it (cancel/abort); no-op if gone
@@ -21,6 +23,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <brotli/decode.h>
+#include <brotli/encode.h>
 #include <zlib.h>
 
 #include "base/alloc.h"
@@ -36,8 +40,10 @@ typedef struct zentry {
     double id;
     uint64_t inv_id; /* the invocation that created it (0: global scope) */
     bool decompress;
-    bool ended; /* inflate reached the end of the compressed stream */
-    z_stream zs;
+    bool ended;  /* inflate reached the end of the compressed stream */
+    z_stream zs; /* zlib's state; for Brotli, only its next_in/avail_in (the input) are used */
+    BrotliEncoderState *br_enc; /* Brotli instead of zlib, when one of these is set */
+    BrotliDecoderState *br_dec;
 } zentry;
 
 typedef struct ztable {
@@ -50,7 +56,11 @@ static pthread_key_t table_key;
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void entry_free(zentry *e) {
-    if (e->decompress)
+    if (e->br_enc)
+        BrotliEncoderDestroyInstance(e->br_enc);
+    else if (e->br_dec)
+        BrotliDecoderDestroyInstance(e->br_dec);
+    else if (e->decompress)
         inflateEnd(&e->zs);
     else
         deflateEnd(&e->zs);
@@ -140,8 +150,10 @@ static void op_compression_create(js_call *c) {
     const char *format = js_arg_string(c, 0, &flen);
     bool decompress = js_arg_bool(c, 1);
     if (!format) return;
-    int bits;
-    if (strcmp(format, "gzip") == 0)
+    int bits = 0;
+    if (strcmp(format, "br") == 0) {
+        /* below */
+    } else if (strcmp(format, "gzip") == 0)
         bits = 15 + 16;
     else if (strcmp(format, "deflate") == 0)
         bits = 15;
@@ -153,9 +165,19 @@ static void op_compression_create(js_call *c) {
     }
     zentry *e = xcalloc(1, sizeof *e);
     e->decompress = decompress;
-    int rc = decompress ? inflateInit2(&e->zs, bits)
+    int rc;
+    if (bits == 0) {
+        if (decompress)
+            e->br_dec = BrotliDecoderCreateInstance(NULL, NULL, NULL);
+        else if ((e->br_enc = BrotliEncoderCreateInstance(NULL, NULL, NULL)))
+            /* Quality 4: what servers use for on-the-fly compression (11 is for static files). */
+            BrotliEncoderSetParameter(e->br_enc, BROTLI_PARAM_QUALITY, 4);
+        rc = e->br_dec || e->br_enc ? Z_OK : Z_MEM_ERROR;
+    } else {
+        rc = decompress ? inflateInit2(&e->zs, bits)
                         : deflateInit2(&e->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8,
                                        Z_DEFAULT_STRATEGY);
+    }
     if (rc != Z_OK) {
         free(e);
         js_throw(c, "Error", "%s: zlib initialisation failed",
@@ -174,10 +196,48 @@ static void op_compression_create(js_call *c) {
     js_ret_number(c, e->id);
 }
 
+/* run() for Brotli, with zlib's result codes: Z_STREAM_END once the stream's end was reached,
+ * Z_DATA_ERROR for corrupt input, else Z_OK. */
+static int run_brotli(zentry *e, int flush, buf *out, size_t limit, bool *more) {
+    for (;;) {
+        buf_reserve(out, OUT_STEP);
+        size_t avail_in = e->zs.avail_in, avail_out = OUT_STEP;
+        const uint8_t *next_in = e->zs.next_in;
+        uint8_t *next_out = (uint8_t *)out->data + out->len;
+        bool done, pending;
+        if (e->br_dec) {
+            BrotliDecoderResult r = BrotliDecoderDecompressStream(e->br_dec, &avail_in, &next_in,
+                                                                  &avail_out, &next_out, NULL);
+            if (r == BROTLI_DECODER_RESULT_ERROR) return Z_DATA_ERROR;
+            done = r == BROTLI_DECODER_RESULT_SUCCESS;
+            pending = r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT;
+        } else {
+            BrotliEncoderOperation op =
+                flush == Z_FINISH ? BROTLI_OPERATION_FINISH : BROTLI_OPERATION_PROCESS;
+            if (!BrotliEncoderCompressStream(e->br_enc, op, &avail_in, &next_in, &avail_out,
+                                             &next_out, NULL))
+                return Z_STREAM_ERROR;
+            done = flush == Z_FINISH && BrotliEncoderIsFinished(e->br_enc);
+            pending = BrotliEncoderHasMoreOutput(e->br_enc) || (flush == Z_FINISH && !done);
+        }
+        e->zs.next_in = (Bytef *)next_in;
+        e->zs.avail_in = (uInt)avail_in;
+        out->len += OUT_STEP - avail_out;
+        if (done) return Z_STREAM_END;
+        if (!pending && avail_in == 0) return Z_OK;
+        if (!pending && avail_out != 0) return Z_OK; /* no progress possible */
+        if (limit && out->len >= limit) {
+            *more = true;
+            return Z_OK;
+        }
+    }
+}
+
 /* Runs deflate or inflate over the input with `flush`, appending what is produced to out.
  * With a limit, stops once out holds that much and sets *more if zlib may have more output
  * pending. Returns the last zlib result (Z_STREAM_END when the stream's end was reached). */
 static int run(zentry *e, int flush, buf *out, size_t limit, bool *more) {
+    if (e->br_enc || e->br_dec) return run_brotli(e, flush, out, limit, more);
     int rc;
     for (;;) {
         buf_reserve(out, OUT_STEP);
@@ -197,6 +257,9 @@ static int run(zentry *e, int flush, buf *out, size_t limit, bool *more) {
     }
 }
 
+/* Decompression errors carry workerd's messages, which Workers may match on. */
+#define TRAILING_MESSAGE "Trailing bytes after end of compressed data"
+
 /* compressionPush(handle, bytes) → [output, bytesConsumed, more]. Output is bounded (about
  * OUT_LIMIT) so a decompression bomb cannot grow the C heap: the caller pushes the rest of
  * its bytes again, and pushes (possibly empty) input while `more` says output is pending. */
@@ -209,9 +272,7 @@ static void op_compression_push(js_call *c) {
     double id = e->id;
     if (e->ended && len) {
         table_remove(id);
-        js_throw(c, "TypeError",
-                 "DecompressionStream: trailing data after the end of the "
-                 "compressed stream");
+        js_throw(c, "TypeError", "%s", TRAILING_MESSAGE);
         return;
     }
     buf out = {0};
@@ -229,17 +290,19 @@ static void op_compression_push(js_call *c) {
         e->zs.avail_in = 0;
         if (rc == Z_STREAM_END && e->decompress) {
             e->ended = true;
-            if (used < len) error = "trailing data after the end of the compressed stream";
+            if (used < len) error = TRAILING_MESSAGE;
         } else if (rc == Z_MEM_ERROR) {
             error = "out of memory";
         } else if ((rc != Z_OK && rc != Z_BUF_ERROR) || (!used && len && !more)) {
-            error = "invalid compressed data"; /* (no progress at all: never loop forever) */
+            error = "Decompression failed."; /* (no progress at all: never loop forever) */
         }
     }
     if (error) {
-        const char *name = stream_name(e);
         buf_free(&out);
-        js_throw(c, "TypeError", "%s: %s", name, error);
+        if (e->decompress)
+            js_throw(c, "TypeError", "%s", error);
+        else
+            js_throw(c, "TypeError", "%s: %s", stream_name(e), error);
         table_remove(id);
         return;
     }
@@ -258,8 +321,7 @@ static void op_compression_finish(js_call *c) {
     if (e->decompress) {
         if (!e->ended)
             js_throw(c, "TypeError",
-                     "DecompressionStream: the compressed data ended before the end of its "
-                     "stream (truncated input)");
+                     "Called close() on a decompression stream with incomplete data");
         else
             js_ret_bytes(c, "", 0);
     } else {

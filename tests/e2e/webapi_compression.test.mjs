@@ -79,7 +79,10 @@ export default {
             controller.enqueue(enc.encode("line " + i++ + " of a streamed, compressed body\\n"));
           },
         });
+        // Compressed by the Worker itself, so encodeBody "manual" (else the platform would
+        // compress it again, as Content-Encoding gzip asks).
         return new Response(body.pipeThrough(new CompressionStream(format)), {
+          encodeBody: "manual",
           headers: { "content-encoding": format, "content-type": "text/plain" },
         });
       }
@@ -267,7 +270,7 @@ for (const format of FORMATS) {
     const garbage = Buffer.from("this is not compressed data at all!!");
     let r = await post(`/decompress?format=${format}&chunk=7`, garbage);
     assert.equal(r.status, 400);
-    assert.match(r.text, /^TypeError: /);
+    assert.equal(r.text, "TypeError: Decompression failed."); // workerd's message
     const damaged = Buffer.from(packed);
     for (let i = 10; i < damaged.length - 8; i += 3) damaged[i] ^= 0xa5;
     r = await post(`/decompress?format=${format}&chunk=16`, damaged);
@@ -277,7 +280,7 @@ for (const format of FORMATS) {
     for (const cut of [1, Math.floor(packed.length / 2), packed.length - 1]) {
       r = await post(`/decompress?format=${format}&chunk=5`, packed.subarray(0, cut));
       assert.equal(r.status, 400, `cut at ${cut}: ${r.text}`);
-      assert.match(r.text, /^TypeError: .*truncated/);
+      assert.equal(r.text, "TypeError: Called close() on a decompression stream with incomplete data");
     }
     // Empty input is not a compressed stream.
     r = await post(`/decompress?format=${format}&chunk=5`, Buffer.alloc(0));
@@ -286,11 +289,11 @@ for (const format of FORMATS) {
     for (const chunk of [1 << 20, packed.length]) {
       r = await post(`/decompress?format=${format}&chunk=${chunk}`, Buffer.concat([packed, Buffer.from("xyz")]));
       assert.equal(r.status, 400, r.text);
-      assert.match(r.text, /^TypeError: .*trailing data/);
+      assert.equal(r.text, "TypeError: Trailing bytes after end of compressed data");
     }
     // Two concatenated streams are trailing data too.
     r = await post(`/decompress?format=${format}&chunk=9`, Buffer.concat([packed, packed]));
-    assert.match(r.text, /^TypeError: .*trailing data/);
+    assert.equal(r.text, "TypeError: Trailing bytes after end of compressed data");
   });
 
   test(`${format}: a compressed streaming response, decoded by the client`, async () => {

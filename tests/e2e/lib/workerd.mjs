@@ -16,14 +16,23 @@ export function workerdInstalled() {
 }
 
 // The few parts of wrangler.toml the corpus uses: top-level `name`, `main`,
-// `compatibility_date`, `compatibility_flags`, and `[vars]` (strings, numbers, booleans, arrays
-// written as JSON, and `[vars.NAME]` tables of such values).
+// `compatibility_date`, `compatibility_flags`, `[vars]` (strings, numbers, booleans, arrays
+// written as JSON, and `[vars.NAME]` tables of such values), `[[services]]` (`binding`,
+// `service`, `entrypoint`) and `[triggers] crons`.
 export function readWranglerToml(file) {
-  const out = { vars: {}, compatibility_flags: [] };
+  const out = { vars: {}, compatibility_flags: [], services: [], crons: [] };
   let table = "";
+  let entry = null; // the current [[services]] element
   for (const raw of readFileSync(file, "utf8").split("\n")) {
     const line = raw.replace(/^\s+|\s+$/g, "");
     if (!line || line.startsWith("#")) continue;
+    const arrayTable = /^\[\[([^\]]+)\]\]$/.exec(line);
+    if (arrayTable) {
+      table = arrayTable[1].trim();
+      if (table !== "services") throw new Error(`${file}: array of tables [[${table}]] is not supported by lib/workerd.mjs`);
+      out.services.push((entry = {}));
+      continue;
+    }
     const t = /^\[([^\]]+)\]$/.exec(line);
     if (t) {
       table = t[1].trim();
@@ -35,7 +44,12 @@ export function readWranglerToml(file) {
     if (table === "") out[kv[1]] = value;
     else if (table === "vars") out.vars[kv[1]] = value;
     else if (table.startsWith("vars.")) (out.vars[table.slice(5)] ??= {})[kv[1]] = value;
-    else throw new Error(`${file}: table [${table}] is not supported by lib/workerd.mjs`);
+    else if (table === "services" && ["binding", "service", "entrypoint"].includes(kv[1])) entry[kv[1]] = value;
+    else if (table === "triggers" && kv[1] === "crons") out.crons = value;
+    else throw new Error(`${file}: ${table}.${kv[1]} is not supported by lib/workerd.mjs`);
+  }
+  for (const [i, s] of out.services.entries()) {
+    if (typeof s.binding !== "string" || typeof s.service !== "string") throw new Error(`${file}: services[${i}] needs binding and service`);
   }
   return out;
 }
@@ -63,7 +77,8 @@ function listFiles(dir, base = dir) {
 const capnpString = (s) => JSON.stringify(String(s));
 
 // The capnp service for one Worker directory; its modules are copied under `into/<name>/`.
-function capnpService(service, dir, into) {
+// `serviceOf` maps a Worker's `name` (in wrangler.toml) to its capnp service, for [[services]].
+function capnpService(service, dir, into, serviceOf) {
   const toml = readWranglerToml(path.join(dir, "wrangler.toml"));
   const mainDir = path.dirname(path.join(dir, toml.main));
   const main = path.basename(toml.main);
@@ -75,12 +90,46 @@ function capnpService(service, dir, into) {
   const bindings = Object.entries(toml.vars).map(([k, v]) =>
     typeof v === "string" ? `(name = ${capnpString(k)}, text = ${capnpString(v)})` : `(name = ${capnpString(k)}, json = ${capnpString(JSON.stringify(v))})`,
   );
+  for (const s of toml.services) {
+    const target = serviceOf[s.service];
+    if (!target) throw new Error(`${dir}: [[services]] ${s.binding} names "${s.service}", which is not one of the Workers given`);
+    const entry = s.entrypoint ? `, entrypoint = ${capnpString(s.entrypoint)}` : "";
+    bindings.push(`(name = ${capnpString(s.binding)}, service = (name = ${capnpString(target)}${entry}))`);
+  }
   const flags = toml.compatibility_flags.map(capnpString).join(", ");
   return `(name = ${capnpString(service)}, worker = (
       modules = [${modules.join(", ")}],
       bindings = [${bindings.join(", ")}],
       compatibilityDate = ${capnpString(toml.compatibility_date)},
       compatibilityFlags = [${flags}]))`;
+}
+
+// workerd has no endpoint that runs a cron trigger, so a Worker with [triggers] crons gets this
+// one in front of it (on its socket): `GET /__scheduled?cron=<expr>&time=<Unix ms>` runs its
+// scheduled() through a service binding (Fetcher.scheduled(), behind the experimental
+// compatibility flag service_binding_extra_handlers) and answers as hearth dev and wrangler dev
+// do; every other request goes on to its fetch() unchanged.
+const CRON_DRIVER = `export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname !== "/__scheduled") return env.TARGET.fetch(request);
+    const options = { cron: url.searchParams.get("cron") ?? "" };
+    const time = url.searchParams.get("time");
+    if (time) options.scheduledTime = new Date(Number(time));
+    const result = await env.TARGET.scheduled(options);
+    if (result.outcome !== "ok") return new Response(\`scheduled() ended with \${result.outcome}\\n\`, { status: 500 });
+    return new Response("Ran scheduled event", { headers: { "content-type": "text/plain;charset=UTF-8" } });
+  },
+};
+`;
+
+function capnpCronDriver(service, target, compatibilityDate, into) {
+  writeFileSync(path.join(into, `${service}.js`), CRON_DRIVER);
+  return `(name = ${capnpString(service)}, worker = (
+      modules = [(name = "driver.js", esModule = embed ${capnpString(`${service}.js`)})],
+      bindings = [(name = "TARGET", service = ${capnpString(target)})],
+      compatibilityDate = ${capnpString(compatibilityDate)},
+      compatibilityFlags = ["service_binding_extra_handlers"]))`;
 }
 
 export function freePort() {
@@ -123,11 +172,18 @@ async function startWorkerdOnce(dirs, { readyTimeout = 30000 } = {}) {
   const services = [];
   const sockets = [];
   const ports = {};
+  const tomls = dirs.map((dir) => readWranglerToml(path.join(dir, "wrangler.toml")));
+  const serviceOf = Object.fromEntries(tomls.map((t, i) => [t.name, `w${i}`]));
   for (const [i, dir] of dirs.entries()) {
     const name = `w${i}`;
     ports[dir] = await freePort();
-    services.push(capnpService(name, dir, work));
-    sockets.push(`(name = "s${i}", address = "127.0.0.1:${ports[dir]}", http = (), service = "${name}")`);
+    services.push(capnpService(name, dir, work, serviceOf));
+    let front = name;
+    if (tomls[i].crons.length) {
+      front = `${name}-cron`;
+      services.push(capnpCronDriver(front, name, tomls[i].compatibility_date, work));
+    }
+    sockets.push(`(name = "s${i}", address = "127.0.0.1:${ports[dir]}", http = (), service = "${front}")`);
   }
   const config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -143,7 +199,8 @@ const config :Workerd.Config = (
 );
 `;
   writeFileSync(path.join(work, "config.capnp"), config);
-  const child = spawn(WORKERD, ["serve", "config.capnp"], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+  // --experimental: the cron driver's compatibility flag is an experimental one.
+  const child = spawn(WORKERD, ["serve", "--experimental", "config.capnp"], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d) => (log += d));
   child.stderr.on("data", (d) => (log += d));
