@@ -58,6 +58,12 @@ int cli_server_option(int argc, char **argv, int *i, server_config *cfg, const c
         if (!cli_parse_long(v, 0, 1L << 40, &n))
             return cli_usage_error(usage, "--max-body-size needs a number of bytes"), -1;
         cfg->http.max_body_bytes = (size_t)n;
+    } else if (!strcmp(a, "--ws-max-message")) {
+        if (!cli_parse_long(v, 125, 1L << 30, &n))
+            return cli_usage_error(
+                       usage, "--ws-max-message needs a number of bytes from 125 to 1073741824"),
+                   -1;
+        cfg->ws_max_message = (size_t)n;
     } else if (!strcmp(a, "--memory-limit")) {
         if (!cli_parse_long(v, 16, 65536, &n))
             return cli_usage_error(usage, "--memory-limit needs a number of MiB from 16 to 65536"),

@@ -33,6 +33,8 @@ static const char kServeUsage[] =
     "  --threads N            event-loop threads (default: one per CPU)\n"
     "  --access-log           print a line per request\n"
     "  --max-body-size N      largest request body in bytes (default 104857600)\n"
+    "  --ws-max-message N     largest WebSocket message a Worker receives, in bytes (default\n"
+    "                         1048576; larger closes the socket with 1009)\n"
     "  --request-timeout S    seconds a client may take to send a request (default 30)\n"
     "  --idle-timeout S       seconds an idle keep-alive connection stays open (default 60)\n"
     "  --memory-limit MIB     JavaScript heap per Worker instance (default 128)\n"

@@ -29,6 +29,7 @@ void server_config_defaults(server_config *cfg) {
     cfg->shutdown_grace_ms = 10000;
     cfg->realm_heap_limit = 128u * 1024 * 1024;
     cfg->unload_idle_ms = 30000;
+    cfg->ws_max_message = 1024 * 1024;
 }
 
 static void watchdog_main(void *arg) {

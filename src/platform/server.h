@@ -27,6 +27,8 @@ typedef struct server_config {
     bool ratelimit_fail_closed; /* --ratelimit-fail closed */
     uint64_t unload_idle_ms;    /* realms of versions in no active deployment are unloaded after
                                  * this long without a request; default 30 s */
+    size_t ws_max_message;      /* largest message a Worker's WebSocket receives (else 1009);
+                                 * default 1 MiB */
 } server_config;
 
 void server_config_defaults(server_config *cfg);

@@ -60,6 +60,9 @@ typedef struct wsock {
     held_msg *held, *held_tail;
     int close_code; /* a close asked for while messages were held: sent after them */
     char *close_reason;
+    /* A proxied pair (wsProxy): the client's socket and the outbound one a Worker returned
+     * in its Response. Each one's messages and close go straight to the other, in C. */
+    struct wsock *peer;
     struct wsock *next;
 } wsock;
 
@@ -105,9 +108,16 @@ static bool emit(wsock *s, const char *kind, const js_args *a) {
     return invocation_deliver(s->sh, s->inv_id, kind, a);
 }
 
+static bool sock_send(wsock *s, bool text, const void *data, size_t len);
+static void sock_close(wsock *s, int code, const char *reason);
+
 static void on_message(ws_conn *ws, ws_opcode op, const uint8_t *data, size_t len) {
     wsock *s = ws_user(ws);
     if (!s) return;
+    if (s->peer) {
+        sock_send(s->peer, op == WS_TEXT, data, len);
+        return;
+    }
     js_args a = {0};
     js_args_number(&a, s->handle);
     if (op == WS_TEXT)
@@ -117,9 +127,29 @@ static void on_message(ws_conn *ws, ws_opcode op, const uint8_t *data, size_t le
     if (!emit(s, "wsMessage", &a)) ws_close(ws, WS_CLOSE_INTERNAL_ERROR, "the Worker is gone");
 }
 
+/* One side of a proxied pair closed: the other closes with the same code (a code that cannot
+ * be sent — none given, or an abrupt end — becomes 1000 or 1011). */
+static void unpeer(wsock *s, int code, const char *reason) {
+    wsock *other = s->peer;
+    if (!other) return;
+    s->peer = NULL;
+    other->peer = NULL;
+    if (code == WS_CLOSE_NO_STATUS)
+        sock_close(other, WS_CLOSE_NORMAL, "");
+    else if (code == WS_CLOSE_ABNORMAL || code == 1015 || code < 1000)
+        sock_close(other, WS_CLOSE_INTERNAL_ERROR, "the other side of the proxy went away");
+    else
+        sock_close(other, code, reason);
+}
+
 static void on_close(ws_conn *ws, int code, const char *reason, size_t reason_len) {
     wsock *s = ws_user(ws);
     if (!s) return;
+    if (s->peer) {
+        char *r = xmemdup0(reason ? reason : "", reason ? reason_len : 0);
+        unpeer(s, code, r);
+        free(r);
+    }
     ws_set_user(ws, NULL);
     sock_unlink(s);
     held_free(s);
@@ -202,23 +232,29 @@ static void handshake_headers(js_call *c, size_t arg, const char *const *skip, b
     }
 }
 
-static void op_ws_upgrade(js_call *c) {
+/* Answers invocation `arg 0`'s request with the 101 whose headers are argument `headers_arg`:
+ * the client's new wsock; or NULL after throwing a TypeError (*thrown), or when ws_accept
+ * refused a malformed handshake (it answered the request itself: 400/426/503). */
+static wsock *accept_client(js_call *c, size_t headers_arg, bool *thrown) {
+    *thrown = true;
     shard *sh = shard_of(c);
     invocation *inv = sh ? invocation_lookup(sh, (uint64_t)js_arg_number(c, 0)) : NULL;
     if (!inv || inv->responded || !inv->req) {
         js_throw(c, "TypeError", "This request can no longer be answered with a WebSocket.");
-        return;
+        return NULL;
     }
     if (!ws_is_upgrade_request(inv->req)) {
         js_throw(c, "TypeError",
                  "Worker tried to return a WebSocket in a response to a request which did not "
                  "contain the header \"Upgrade: websocket\".");
-        return;
+        return NULL;
     }
+    *thrown = false;
     buf lines = {0}, protocols = {0};
-    handshake_headers(c, 1, response_owned, &lines, &protocols);
+    handshake_headers(c, headers_arg, response_owned, &lines, &protocols);
     ws_options opt;
     ws_options_defaults(&opt);
+    opt.max_message_bytes = sh->server->cfg.ws_max_message;
     opt.response_headers = lines.len ? lines.data : NULL;
     opt.subprotocols = protocols.len ? protocols.data : NULL;
     wsock *s = xcalloc(1, sizeof *s);
@@ -237,8 +273,7 @@ static void op_ws_upgrade(js_call *c) {
         shard_log(sh, true, "[hearth] %s %s: WebSocket upgrade refused: %s\n", inv->method,
                   inv->path, err);
         free(s);
-        js_ret_number(c, 0);
-        return;
+        return NULL;
     }
     inv->status = 101;
     if (sh->server->cfg.access_log)
@@ -248,6 +283,35 @@ static void op_ws_upgrade(js_call *c) {
     inv->pending++;
     s->next = socks;
     socks = s;
+    return s;
+}
+
+static void op_ws_upgrade(js_call *c) {
+    bool thrown;
+    wsock *s = accept_client(c, 1, &thrown);
+    if (!thrown) js_ret_number(c, s ? s->handle : 0);
+}
+
+/* wsProxy(rid, [name, value, ...], outboundHandle) → handle, or 0 as wsUpgrade: the request's
+ * connection becomes a WebSocket joined to the Worker's outbound one (a Worker returning the
+ * Response of its fetch() with Upgrade: websocket): messages and closes pass between the two
+ * in C, and the outbound socket's close event still reaches the Worker. */
+static void op_ws_proxy(js_call *c) {
+    wsock *out = sock_find(js_arg_number(c, 2));
+    if (!out || !out->outbound || !out->ws || !ws_is_open(out->ws) || out->peer) {
+        js_throw(c, "TypeError", "This WebSocket is closed, or already passed on.");
+        return;
+    }
+    bool thrown;
+    wsock *s = accept_client(c, 1, &thrown);
+    if (thrown) return;
+    if (!s) {
+        sock_close(out, WS_CLOSE_GOING_AWAY, "the client's handshake was refused");
+        js_ret_number(c, 0);
+        return;
+    }
+    s->peer = out;
+    out->peer = s;
     js_ret_number(c, s->handle);
 }
 
@@ -347,7 +411,9 @@ static void op_ws_connect(js_call *c) {
     s->handle = ++next_handle;
     s->outbound = true;
     ws_options wo;
-    ws_options_defaults(&wo); /* the server side's limits: 1 MiB messages → 1009 */
+    ws_options_defaults(&wo);
+    wo.max_message_bytes =
+        sh->server->cfg.ws_max_message; /* as the server side: --ws-max-message */
     ws_connect_options o = {
         .tls = tls,
         .host = host,
@@ -388,15 +454,13 @@ static void op_ws_send(js_call *c) {
         js_ret_bool(c, false);
         return;
     }
-    if (s->close_code) {
-        js_ret_bool(c, false);
-        return;
-    }
-    if (!s->held && send_now(s, text, data, len)) {
-        js_ret_bool(c, true);
-        return;
-    }
-    /* No room now: hold it (in order) until the client has taken what is queued. */
+    js_ret_bool(c, sock_send(s, text, data, len));
+}
+
+/* Sends a message, or holds it (in order) while the socket has no room: true if taken. */
+static bool sock_send(wsock *s, bool text, const void *data, size_t len) {
+    if (!s->ws || !ws_is_open(s->ws) || s->close_code) return false;
+    if (!s->held && send_now(s, text, data, len)) return true;
     held_msg *m = xmalloc(sizeof *m + len);
     m->next = NULL;
     m->text = text;
@@ -407,7 +471,18 @@ static void op_ws_send(js_call *c) {
     else
         s->held = m;
     s->held_tail = m;
-    js_ret_bool(c, true);
+    return true;
+}
+
+/* Starts the close handshake, after the held messages. */
+static void sock_close(wsock *s, int code, const char *reason) {
+    if (!s->ws || s->close_code) return;
+    if (s->held) {
+        s->close_code = code;
+        s->close_reason = xstrdup(reason ? reason : "");
+        return;
+    }
+    ws_close(s->ws, code, reason ? reason : "");
 }
 
 static void op_ws_close(js_call *c) {
@@ -421,22 +496,17 @@ static void op_ws_close(js_call *c) {
         free(s);
         return;
     }
-    if (!s || !s->ws) return;
+    if (!s) return;
     int code = (int)js_arg_number(c, 1);
-    const char *reason = js_arg_is_string(c, 2) ? js_arg_string(c, 2, NULL) : "";
-    if (s->close_code) return;
-    if (s->held) {
-        s->close_code = code;
-        s->close_reason = xstrdup(reason ? reason : "");
-        return;
-    }
-    ws_close(s->ws, code, reason ? reason : "");
+    sock_close(s, code, js_arg_is_string(c, 2) ? js_arg_string(c, 2, NULL) : "");
 }
 
 /* ---- the end of an invocation, a redeploy, shutdown -------------------------------------- */
 
 /* Closes a socket whose Worker can no longer hear about it: nothing more is delivered. */
 static void sock_drop(wsock *s, int code, const char *reason) {
+    if (s->peer) s->peer->peer = NULL;
+    s->peer = NULL;
     sock_unlink(s);
     if (s->connecting) ws_connect_abort(s->connecting);
     if (s->ws) {
@@ -474,9 +544,9 @@ bool websocket_ops_keeps_alive(const invocation *inv) {
     return false;
 }
 
-/* Closes a socket the Worker still hears about: its close event comes when the handshake is
- * done. */
-static void sock_close(wsock *s, int code, const char *reason) {
+/* Closes a socket the Worker still hears about, dropping what is held: its close event comes
+ * when the handshake is done. */
+static void sock_close_now(wsock *s, int code, const char *reason) {
     if (s->connecting) {
         ws_connect_abort(s->connecting);
         on_connect_error(s, reason);
@@ -508,9 +578,9 @@ static void on_watch(uv_check_t *h) {
         wsock *s = sock_find(handles[i]);
         invocation *inv = s ? invocation_lookup(sh, s->inv_id) : NULL;
         if (inv && inv->entry->retired)
-            sock_close(s, WS_CLOSE_GOING_AWAY, "the Worker was updated");
+            sock_close_now(s, WS_CLOSE_GOING_AWAY, "the Worker was updated");
         else if (s && sh->stopping && s->outbound)
-            sock_close(s, WS_CLOSE_GOING_AWAY, "going away");
+            sock_close_now(s, WS_CLOSE_GOING_AWAY, "going away");
     }
     free(handles);
 }
@@ -526,10 +596,8 @@ static void watch_start(shard *sh) {
 }
 
 static const js_op websocket_ops[] = {
-    {"wsUpgrade", op_ws_upgrade},
-    {"wsConnect", op_ws_connect},
-    {"wsSend", op_ws_send},
-    {"wsClose", op_ws_close},
+    {"wsUpgrade", op_ws_upgrade}, {"wsProxy", op_ws_proxy}, {"wsConnect", op_ws_connect},
+    {"wsSend", op_ws_send},       {"wsClose", op_ws_close},
 };
 
 void websocket_ops_register(void) {

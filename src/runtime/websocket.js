@@ -373,15 +373,13 @@ export class WebSocket extends EventTarget {
         return [a, b];
       },
       markForResponse: (ws) => {
-        if (ws === fetchedSocket) return; // fetch()'s own 101 Response: the Worker accept()s it
-        if (ws.#outbound) {
-          throw new TypeError("hearth cannot return an outbound WebSocket in a Response yet; accept() it and pipe its messages through a WebSocketPair.");
-        }
+        if (ws === fetchedSocket) return; // fetch()'s own 101 Response: returned, or accept()ed
         if (ws.#accepted) throw new TypeError("Can't return a WebSocket that was accepted in a Response; return the other end of the WebSocketPair.");
         ws.#inResponse = true;
       },
       // The 101 goes out: the connection becomes ws's, and its peer talks to it.
       upgrade: (id, ws, headers) => {
+        if (ws.#outbound) return internals.proxy(id, ws, headers);
         const server = ws.#peer;
         const handle = ops.wsUpgrade(id, headers); // throws when the request is no upgrade
         ws.#readyState = CLOSED;
@@ -408,6 +406,29 @@ export class WebSocket extends EventTarget {
         server.#outbox = [];
         if (server.#pendingClose !== null) ops.wsClose(handle, ...server.#pendingClose);
         return new Promise((resolve) => (server.#finished = resolve));
+      },
+      // An outbound socket returned in the Response (`return fetch(request)` for a WebSocket
+      // request): the client's connection is joined to it in C (wsProxy). Resolves once the
+      // outbound socket has closed.
+      proxy: (id, ws, headers) => {
+        if (ws.#accepted) throw new TypeError("Can't return a WebSocket that was accepted in a Response; return the other end of the WebSocketPair.");
+        if (ws.#readyState !== OPEN) throw new TypeError("The WebSocket returned in the Response is closed.");
+        ws.#inResponse = true;
+        const finished = new Promise((resolve) => (ws.#finished = resolve));
+        const handle = ops.wsProxy(id, headers, ws.#handle); // throws when the request is no upgrade
+        if (handle === 0) return finished; // the client's handshake was refused; ws is closing
+        // What the server sent before the Response was returned goes on first.
+        for (const event of ws.#inbox) {
+          if (event instanceof CloseEvent) {
+            ops.wsClose(handle, event.code === 1005 ? 1000 : event.code, event.reason);
+          } else if (event instanceof MessageEvent) {
+            const data = event.data;
+            if (typeof data === "string") ops.wsSend(handle, data, true);
+            else ops.wsSend(handle, new Uint8Array(data), false);
+          }
+        }
+        ws.#inbox = [];
+        return finished;
       },
       // fetch(request with Upgrade: websocket): resolves to a Response.
       fetchOut: (request, parseHeaderLines, signal) => {

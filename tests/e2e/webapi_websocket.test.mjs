@@ -7,7 +7,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import WebSocket from "ws";
-import { startDev, worker, SLOW } from "./lib/harness.mjs";
+import { spawnSync } from "node:child_process";
+import { startDev, worker, SLOW, HEARTH } from "./lib/harness.mjs";
 
 function workerSource() {
   const room = new Set();
@@ -260,6 +261,31 @@ test("an oversized message closes the socket with 1009", async () => {
   const closed = await ws.closed;
   assert.equal(closed.code, 1009);
   await dev.waitFor(/WSCLOSE big 1009 /);
+});
+
+test("--ws-max-message sets the largest message; bad values are refused", async () => {
+  const dir = worker(`const routes = (${workerSource.toString()})();\nexport default routes;\n`);
+  const small = await startDev(dir, ["--threads", "1", "--ws-max-message", "1000"]);
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${small.port}/echo?tag=small`);
+    const got = [];
+    ws.on("message", (d) => got.push(d.toString()));
+    const closed = new Promise((resolve) => ws.on("close", (code) => resolve(code)));
+    await new Promise((resolve, reject) => {
+      ws.on("open", resolve);
+      ws.on("error", reject);
+    });
+    ws.send("x".repeat(1000)); // at the limit: echoed
+    while (got.length < 2) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(got.some((m) => m.endsWith("x".repeat(1000))), JSON.stringify(got.map((m) => m.length)));
+    ws.send("x".repeat(1001));
+    assert.equal(await closed, 1009);
+  } finally {
+    await small.stop();
+  }
+  const bad = spawnSync(HEARTH, ["dev", dir, "--ws-max-message", "12"], { encoding: "utf8" });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--ws-max-message needs a number of bytes from 125 to 1073741824/);
 });
 
 test("a client that disconnects abruptly: close event 1006, not clean", async () => {

@@ -172,6 +172,20 @@ export default {
         upstream.addEventListener("close", (e) => server.close(e.code === 1005 ? 1000 : e.code, e.reason));
         return new Response(null, { status: 101, webSocket: client });
       }
+      case "/pass": {
+        // The shortest WebSocket proxy: the upstream's 101 Response, returned as it is.
+        return fetch(u, request);
+      }
+      case "/rewrap": {
+        // The same, as a new 101 Response around the fetched socket.
+        const resp = await upgrade(u, { "Sec-WebSocket-Protocol": request.headers.get("sec-websocket-protocol") ?? "" });
+        return new Response(null, { status: 101, webSocket: resp.webSocket, headers: resp.headers });
+      }
+      case "/accepted-then-returned": {
+        const resp = await upgrade(u);
+        resp.webSocket.accept();
+        return resp;
+      }
       case "/hold": {
         // Returns while the socket stays open: the invocation lives on until it closes.
         const ws = new WebSocket(u);
@@ -462,9 +476,9 @@ test("wss:// with a certificate trusted through HEARTH_CA_FILE", async () => {
   assert.equal(big.close[0], 1009);
 });
 
-// A client of the Worker's /proxy route, piped to the upstream `u`.
-function proxyClient(port, u) {
-  const client = new WebSocket(`ws://127.0.0.1:${port}/proxy?u=${encodeURIComponent(u)}`);
+// A client of the Worker's /proxy route (or another), piped to the upstream `u`.
+function proxyClient(port, u, route = "/proxy", protocols = undefined) {
+  const client = new WebSocket(`ws://127.0.0.1:${port}${route}?u=${encodeURIComponent(u)}`, protocols);
   const messages = [];
   const waiters = [];
   client.on("message", (d, isBinary) => {
@@ -496,6 +510,53 @@ test("a Worker proxies a client's WebSocket to an upstream one, both ways", asyn
     const p = new URL(u).pathname;
     assert.ok(closes.some(([path, code]) => path === p && code === 4100), JSON.stringify(closes));
   }
+});
+
+test("a Worker returns the upstream's WebSocket in its Response: joined in C, both ways", async () => {
+  for (const [route, u] of [
+    ["/pass", `ws://127.0.0.1:${plainPort}/pass-up`],
+    ["/pass", `wss://127.0.0.1:${tlsPort}/pass-tls`],
+    ["/rewrap", `ws://127.0.0.1:${plainPort}/rewrap-up`],
+  ]) {
+    const client = await proxyClient(dev.port, u, route);
+    let next = client.next();
+    client.send("through");
+    await next;
+    next = client.next();
+    client.send(Buffer.from([5, 6, 7]));
+    await next;
+    next = client.next();
+    client.send("ping-me"); // the upstream pings the Worker's socket, which answers itself
+    await next;
+    assert.deepEqual(client.messages, ["through", [5, 6, 7], "got pong"], route);
+    client.close(4100, "client done");
+    assert.deepEqual(await client.closed, [4100, "client done"]);
+    await sleep(200);
+    const p = new URL(u).pathname;
+    assert.ok(closes.some(([path, code, reason]) => path === p && code === 4100 && reason === "client done"), JSON.stringify(closes));
+  }
+  // The upstream closing reaches the client with its code and reason.
+  const client = await proxyClient(dev.port, `ws://127.0.0.1:${plainPort}/pass-close`, "/pass");
+  client.send("close-me");
+  assert.deepEqual(await client.closed, [4000, "server says bye"]);
+  // A subprotocol the upstream chose is the client's too.
+  const proto = await proxyClient(dev.port, `ws://127.0.0.1:${plainPort}/pass-proto`, "/rewrap", ["alpha", "beta"]);
+  assert.equal(proto.protocol, "beta");
+  proto.close();
+  await proto.closed;
+  // An accepted socket cannot be returned.
+  const refused = new WebSocket(`ws://127.0.0.1:${dev.port}/accepted-then-returned?u=${encodeURIComponent(`ws://127.0.0.1:${plainPort}/acc`)}`);
+  refused.on("error", () => {}); // the failed handshake, reported below
+  const status = await new Promise((resolve) => {
+    refused.on("unexpected-response", (req, res) => {
+      res.resume();
+      req.destroy();
+      resolve(res.statusCode);
+    });
+    refused.on("open", () => resolve(101));
+  });
+  assert.equal(status, 500);
+  await dev.waitFor(/Can't return a WebSocket that was accepted in a Response/);
 });
 
 test("a Worker reset (CPU limit) closes its sockets at once, both ends", async () => {
