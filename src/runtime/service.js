@@ -84,6 +84,7 @@ export function rpcArguments(bytes) {
 export function rpcResult(ok, value) {
   if (!ok) return { ok: false, bytes: serializeThrown(value) };
   try {
+    refuseUnpassable(value);
     return { ok: true, bytes: ops.serialize(value) };
   } catch (err) {
     return { ok: false, bytes: serializeThrown(dataCloneError(err)) };
@@ -256,8 +257,25 @@ async function serviceFetch(binding, input, init) {
   return reply;
 }
 
+// Objects structured clone would flatten to an empty {} but that workerd passes over RPC
+// (bodies as streams): refused, so that a method never gets an empty object instead. Checked
+// for the arguments and the result themselves, not inside them.
+function refuseUnpassable(value) {
+  if (value === null || typeof value !== "object") return;
+  let name = null;
+  if (value instanceof Request) name = "Request";
+  else if (value instanceof Response) name = "Response";
+  else {
+    const streams = ops.loadedModule("streams_setup.js");
+    if (streams !== null && streams.isReadableStream(value)) name = "ReadableStream";
+    else if (streams !== null && value instanceof streams.WritableStream) name = "WritableStream";
+  }
+  if (name !== null) throw new DOMException(`hearth cannot pass a ${name} over RPC yet.`, "DataCloneError");
+}
+
 async function rpc(binding, method, args) {
   let bytes;
+  for (const arg of args) refuseUnpassable(arg);
   try {
     bytes = ops.serialize(args);
   } catch (err) {

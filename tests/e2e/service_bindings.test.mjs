@@ -320,6 +320,9 @@ const CLONE_FRONT = `export default {
           fn: await caught(() => env.BACK.inspect({ f: () => 1 })),
           sym: await caught(() => env.BACK.inspect([Symbol("s")])),
           returnsFn: await caught(() => env.BACK.returnsFunction()),
+          request: await caught(() => env.BACK.inspect(new Request("http://x/"))),
+          stream: await caught(() => env.BACK.inspect(new ReadableStream())),
+          returnsResponse: await caught(() => env.BACK.returnsResponse()),
           thrownValue: await caught(() => env.BACK.throwsValue()),
           thrownRange: await caught(() => env.BACK.throwsRange()),
         });
@@ -494,6 +497,7 @@ export default class extends WorkerEntrypoint {
     return { facts, value: v };
   }
   returnsFunction() { return { f() {} }; }
+  returnsResponse() { return new Response("a body"); }
   throwsValue() { throw { code: 42 }; }
   throwsRange() { throw new RangeError("out of range"); }
   reset() { produced = 0; cancelled = null; }
@@ -526,7 +530,7 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.equal(c.sentUntouched, true);
 
     const e = await json("/clone-errors");
-    for (const k of ["fn", "sym", "returnsFn"]) {
+    for (const k of ["fn", "sym", "returnsFn", "request", "stream", "returnsResponse"]) {
       assert.equal(e[k].ok, false, k);
       assert.equal(e[k].name, "DataCloneError", k);
       assert.equal(e[k].isDOMException, true, k);
@@ -534,6 +538,10 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.match(e.fn.message, /function/);
     assert.match(e.sym.message, /symbol/);
     assert.match(e.returnsFn.message, /function/);
+    // Values workerd passes by reference or as streams are refused rather than sent empty.
+    assert.equal(e.request.message, "hearth cannot pass a Request over RPC yet.");
+    assert.equal(e.stream.message, "hearth cannot pass a ReadableStream over RPC yet.");
+    assert.equal(e.returnsResponse.message, "hearth cannot pass a Response over RPC yet.");
     // A thrown non-Error crosses as an Error of its text, as in workerd; a thrown RangeError as
     // a RangeError.
     assert.deepEqual(e.thrownValue, { ok: false, name: "Error", message: "[object Object]", code: null, isDOMException: false, isRangeError: false });
