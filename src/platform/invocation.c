@@ -346,6 +346,29 @@ static bool run_scheduled_endpoint(shard *sh, worker_version *v, http_request *r
     return true;
 }
 
+/* Dispatches the event that starts inv (`kind`), then settles it. If the runtime's dispatcher
+ * itself throws (a hearth bug, or an unusable realm), inv fails: with the error page if it has
+ * not responded, else with a log line "<log_as> <Worker>: ..." (none when log_as is NULL).
+ * JS_RESULT_TERMINATED has already failed the realm's invocations (invocation_fail_entry). */
+static void start_invocation(invocation *inv, const char *kind, const js_args *a,
+                             const char *log_as) {
+    shard *sh = inv->sh;
+    js_error err;
+    const char *reason = NULL;
+    if (shard_dispatch(sh, inv->entry, inv, kind, a, &err, &reason) == JS_RESULT_EXCEPTION) {
+        char *text = js_error_format(&err);
+        js_error_clear(&err);
+        if (!inv->responded)
+            fail_uncaught(inv, text);
+        else if (log_as)
+            shard_log(sh, true, "[hearth] %s %s: %s\n", log_as, inv->entry->version->worker_name,
+                      text);
+        free(text);
+        inv->js_done = true;
+    }
+    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+}
+
 void invocation_handle_request(void *shard_ptr, http_request *req) {
     shard *sh = shard_ptr;
     script_entry *se;
@@ -417,19 +440,8 @@ void invocation_handle_request(void *shard_ptr, http_request *req) {
     else
         js_args_null(&a);
     js_args_latin1(&a, req->peer, strlen(req->peer));
-    const char *reason = NULL;
-    js_result r = shard_dispatch(sh, e, inv, "fetch", &a, &err, &reason);
+    start_invocation(inv, "fetch", &a, NULL);
     buf_free(&url);
-    if (r == JS_RESULT_EXCEPTION) {
-        /* The runtime's dispatcher itself failed: a hearth bug, or the realm is unusable. */
-        char *text = js_error_format(&err);
-        js_error_clear(&err);
-        if (!inv->responded) fail_uncaught(inv, text);
-        free(text);
-        inv->js_done = true;
-    }
-    /* JS_RESULT_TERMINATED already failed the realm's invocations (invocation_fail_entry). */
-    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
 }
 
 void invocation_run_scheduled(shard *sh, worker_version *v, const char *cron, uint64_t scheduled_ms,
@@ -460,18 +472,7 @@ void invocation_run_scheduled(shard *sh, worker_version *v, const char *cron, ui
     js_args_string(&a, cron, strlen(cron));
     js_args_number(&a, (double)scheduled_ms);
     js_args_bool(&a, req != NULL);
-    const char *reason = NULL;
-    if (shard_dispatch(sh, e, inv, "scheduled", &a, &err, &reason) == JS_RESULT_EXCEPTION) {
-        char *text = js_error_format(&err);
-        js_error_clear(&err);
-        if (!inv->responded)
-            fail_uncaught(inv, text);
-        else
-            shard_log(sh, true, "[hearth] scheduled() of %s: %s\n", v->worker_name, text);
-        free(text);
-        inv->js_done = true;
-    }
-    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+    start_invocation(inv, "scheduled", &a, "scheduled() of");
 }
 
 void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, size_t len) {
@@ -490,15 +491,7 @@ void invocation_run_tail(shard *sh, worker_version *v, const char *events_json, 
     js_args a = {0};
     js_args_number(&a, (double)inv->id);
     js_args_string(&a, events_json, len);
-    const char *reason = NULL;
-    if (shard_dispatch(sh, e, inv, "tail", &a, &err, &reason) == JS_RESULT_EXCEPTION) {
-        char *text = js_error_format(&err);
-        js_error_clear(&err);
-        shard_log(sh, true, "[hearth] Tail Worker %s: %s\n", v->worker_name, text);
-        free(text);
-        inv->js_done = true;
-    }
-    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+    start_invocation(inv, "tail", &a, "Tail Worker"); /* responded: never an error page */
 }
 
 char *invocation_run_service(shard *sh, service_call *call) {
@@ -539,16 +532,7 @@ char *invocation_run_service(shard *sh, service_call *call) {
             js_args_null(&a);
         }
     }
-    const char *reason = NULL;
-    js_result r = shard_dispatch(sh, e, inv, call->rpc ? "rpc" : "serviceFetch", &a, &err, &reason);
-    if (r == JS_RESULT_EXCEPTION) {
-        char *text = js_error_format(&err);
-        js_error_clear(&err);
-        if (!inv->responded) fail_uncaught(inv, text);
-        free(text);
-        inv->js_done = true;
-    }
-    if (invocation_lookup(sh, inv->id)) invocation_settle(inv);
+    start_invocation(inv, call->rpc ? "rpc" : "serviceFetch", &a, NULL);
     return NULL;
 }
 
@@ -560,22 +544,30 @@ static invocation *op_invocation(js_call *c, size_t arg) {
 }
 
 /* Header lines for the wire from [name, value, ...]; framing headers are the server's. */
-static void header_lines(js_call *c, size_t arg, buf *lines) {
+void invocation_header_lines(js_call *c, size_t arg, const char *const *skip, buf *lines) {
     size_t n = js_arg_array_len(c, arg);
     for (size_t i = 0; i + 1 < n; i += 2) {
         size_t nl, vl;
         const char *name = js_arg_array_string(c, arg, i, &nl);
         const char *value = js_arg_array_string(c, arg, i + 1, &vl);
-        if ((nl == 14 && strncasecmp(name, "content-length", 14) == 0) ||
-            (nl == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) ||
-            (nl == 10 && strncasecmp(name, "connection", 10) == 0) ||
-            (nl == 4 && strncasecmp(name, "date", 4) == 0))
-            continue;
+        if (!name || !value) continue;
+        bool skipped = false;
+        for (size_t k = 0; skip[k] && !skipped; k++)
+            skipped = strlen(skip[k]) == nl && strncasecmp(name, skip[k], nl) == 0;
+        if (skipped) continue;
         buf_append(lines, name, nl);
         buf_append(lines, ": ", 2);
         buf_append(lines, value, vl);
         buf_append(lines, "\r\n", 2);
     }
+}
+
+/* What the HTTP server writes itself on a response. */
+static const char *const framing_headers[] = {"content-length", "transfer-encoding", "connection",
+                                              "date", NULL};
+
+static void header_lines(js_call *c, size_t arg, buf *lines) {
+    invocation_header_lines(c, arg, framing_headers, lines);
 }
 
 /* respond(rid, status, [name, value, ...], body, statusText) — body is a string, bytes or

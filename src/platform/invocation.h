@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "net/http_server.h"
 #include "platform/shard.h"
 
@@ -76,6 +77,11 @@ bool invocation_deliver(shard *sh, uint64_t id, const char *kind, const js_args 
 /* After JavaScript ran on behalf of inv: finish it if it is complete, or fail it if nothing
  * can ever resume it (a handler that will never produce a response). */
 void invocation_settle(invocation *inv);
+
+/* A Worker's [name, value, ...] header list (argument `arg` of an op) appended to `lines` as
+ * "name: value\r\n" lines, leaving out the names in `skip` (lower case, NULL-terminated): the
+ * ones the framing of the message owns. */
+void invocation_header_lines(js_call *c, size_t arg, const char *const *skip, buf *lines);
 
 /* inv's streamed response body (after respondStart), as native code writes it (fetch_ops.c
  * moves a fetched body this way): bytes still queued for the client, or -1 when the client is

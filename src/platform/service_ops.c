@@ -239,23 +239,8 @@ static void op_service_return(js_call *c) {
 }
 
 /* Header lines from [name, value, ...], without the framing ones (as for a whole body). */
-static void service_header_lines(js_call *c, size_t arg, buf *lines) {
-    size_t n = js_arg_array_len(c, arg);
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        size_t nl, vl;
-        const char *name = js_arg_array_string(c, arg, i, &nl);
-        const char *value = js_arg_array_string(c, arg, i + 1, &vl);
-        if (!name || !value) continue;
-        if ((nl == 14 && strncasecmp(name, "content-length", 14) == 0) ||
-            (nl == 17 && strncasecmp(name, "transfer-encoding", 17) == 0) ||
-            (nl == 10 && strncasecmp(name, "connection", 10) == 0))
-            continue;
-        buf_append(lines, name, nl);
-        buf_append(lines, ": ", 2);
-        buf_append(lines, value, vl);
-        buf_append(lines, "\r\n", 2);
-    }
-}
+static const char *const framing_headers[] = {"content-length", "transfer-encoding", "connection",
+                                              NULL};
 
 static void op_service_respond_start(js_call *c) {
     shard *sh = shard_of(c);
@@ -267,7 +252,7 @@ static void op_service_respond_start(js_call *c) {
     int status = (int)js_arg_number(c, 1);
     if (status < 200 || status > 599) status = 500;
     buf lines = {0};
-    service_header_lines(c, 2, &lines);
+    invocation_header_lines(c, 2, framing_headers, &lines);
     const char *reason = js_arg_is_string(c, 3) ? js_arg_latin1(c, 3, NULL) : NULL;
     inv->responded = true;
     inv->status = status;

@@ -278,10 +278,12 @@ async function run(request, signal) {
 // in C (invocation.js asks the body's stream for this source): no JavaScript runs per chunk.
 // `length` is the origin's Content-Length (the response keeps it, as in workerd), or -1.
 function spliceSource(rec, lines, coding, unlisten) {
-  const m = /(?:^|\r\n)content-length:[ \t]*(\d{1,15})[ \t]*(?:\r\n|$)/i.exec(lines);
-  const chunked = /(?:^|\r\n)transfer-encoding:/i.test(lines);
   return {
-    length: m !== null && !chunked ? Number(m[1]) : -1,
+    // Read only when the body is spliced.
+    get length() {
+      const m = /(?:^|\r\n)content-length:[ \t]*(\d{1,15})[ \t]*(?:\r\n|$)/i.exec(lines);
+      return m !== null && !/(?:^|\r\n)transfer-encoding:/i.test(lines) ? Number(m[1]) : -1;
+    },
     coding, // the body's bytes are encoded so: "gzip", "br" or null
     // The response head is out (respondStart); from now on C writes the body to the client
     // and ends the response (or aborts it if the origin fails), then the invocation ends.

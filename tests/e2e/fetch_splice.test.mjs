@@ -8,8 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { readFileSync } from "node:fs";
-import { startDev, worker, sleep, SLOW, SANITIZED } from "./lib/harness.mjs";
+import { startDev, worker, sleep, SLOW, SANITIZED, rssKiB, sendGenerated } from "./lib/harness.mjs";
 
 const SOURCE = `
 export default {
@@ -93,25 +92,10 @@ function handle(req, res) {
       res.write("part one, ");
       setTimeout(() => res.end("part two"), 20);
       return;
-    case "/huge": {
-      const size = Number(u.searchParams.get("size") ?? HUGE);
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(size) });
-      const chunk = Buffer.alloc(256 * 1024, 120);
+    case "/huge":
       hugeSent = 0;
-      const more = () => {
-        while (hugeSent < size) {
-          const piece = size - hugeSent >= chunk.length ? chunk : chunk.subarray(0, size - hugeSent);
-          hugeSent += piece.length;
-          if (!res.write(piece)) {
-            res.once("drain", more);
-            return;
-          }
-        }
-        res.end();
-      };
-      more();
+      sendGenerated(res, Number(u.searchParams.get("size") ?? HUGE), { chunkSize: 256 * 1024, onWrite: (n) => (hugeSent = n) });
       return;
-    }
     case "/reset":
       res.writeHead(200, { "content-type": "text/plain", "content-length": "1000000" });
       res.write(Buffer.alloc(100000, 65));
@@ -136,10 +120,6 @@ after(async () => {
 });
 
 const via = (route, what) => `${route}?u=${encodeURIComponent(originUrl + what)}`;
-
-function rssKiB(pid) {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
-}
 
 test("returned untouched, a fetched body keeps the origin's status, headers and Content-Length", async () => {
   for (const route of ["/pass", "/rewrap"]) {

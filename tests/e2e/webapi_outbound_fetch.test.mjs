@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startDev, worker, sleep, SLOW, SANITIZED } from "./lib/harness.mjs";
+import { startDev, worker, sleep, SLOW, SANITIZED, rssKiB, sendGenerated } from "./lib/harness.mjs";
 
 const SOURCE = `
 let globalScopeError = null;
@@ -282,25 +282,9 @@ async function handle(req, res) {
       }));
       return;
     }
-    case "/big": {
-      const size = Number(u.searchParams.get("size") ?? BIG);
-      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(size) });
-      const chunk = Buffer.alloc(64 * 1024, 120);
-      let sent = 0;
-      const more = () => {
-        while (sent < size) {
-          const piece = size - sent >= chunk.length ? chunk : chunk.subarray(0, size - sent);
-          sent += piece.length;
-          if (!res.write(piece)) {
-            res.once("drain", more);
-            return;
-          }
-        }
-        res.end();
-      };
-      more();
+    case "/big":
+      sendGenerated(res, Number(u.searchParams.get("size") ?? BIG));
       return;
-    }
     case "/redir": {
       const to = u.searchParams.get("to");
       const code = Number(u.searchParams.get("code") ?? 302);
@@ -380,11 +364,6 @@ const call = async (p, u, init) => {
     return { raw: text, status: res.status };
   }
 };
-
-function rssKiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(m[1]);
-}
 
 test("GET: status, status text and headers both ways; cf is accepted", async () => {
   const r = await call("/get", `${originUrl}/hello`);
