@@ -258,24 +258,49 @@ async function serviceFetch(binding, input, init) {
 }
 
 // Objects structured clone would flatten to an empty {} but that workerd passes over RPC
-// (bodies as streams): refused, so that a method never gets an empty object instead. Checked
-// for the arguments and the result themselves, not inside them.
+// (bodies as streams): refused wherever they are in the value, so that a method never gets
+// an empty object instead. The walk follows what structured clone copies: array elements,
+// own enumerable properties, Map entries and Set members.
 function refuseUnpassable(value) {
   if (value === null || typeof value !== "object") return;
-  let name = null;
-  if (value instanceof Request) name = "Request";
-  else if (value instanceof Response) name = "Response";
-  else {
-    const streams = ops.loadedModule("streams_setup.js");
-    if (streams !== null && streams.isReadableStream(value)) name = "ReadableStream";
-    else if (streams !== null && value instanceof streams.WritableStream) name = "WritableStream";
+  const streams = ops.loadedModule("streams_setup.js");
+  const seen = new Set();
+  const pending = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const name = unpassableName(v, streams);
+    if (name !== null) throw new DOMException(`hearth cannot pass a ${name} over RPC yet.`, "DataCloneError");
+    const push = (x) => {
+      if (x !== null && typeof x === "object") pending.push(x);
+    };
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) push(v[i]);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) {
+        push(k);
+        push(x);
+      }
+    } else if (v instanceof Set) {
+      for (const x of v) push(x);
+    } else if (!ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) {
+      for (const key of Object.keys(v)) push(v[key]);
+    }
   }
-  if (name !== null) throw new DOMException(`hearth cannot pass a ${name} over RPC yet.`, "DataCloneError");
+}
+
+function unpassableName(value, streams) {
+  if (value instanceof Request) return "Request";
+  if (value instanceof Response) return "Response";
+  if (streams !== null && streams.isReadableStream(value)) return "ReadableStream";
+  if (streams !== null && value instanceof streams.WritableStream) return "WritableStream";
+  return null;
 }
 
 async function rpc(binding, method, args) {
   let bytes;
-  for (const arg of args) refuseUnpassable(arg);
+  refuseUnpassable(args);
   try {
     bytes = ops.serialize(args);
   } catch (err) {

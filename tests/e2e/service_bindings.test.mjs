@@ -322,6 +322,9 @@ const CLONE_FRONT = `export default {
           returnsFn: await caught(() => env.BACK.returnsFunction()),
           request: await caught(() => env.BACK.inspect(new Request("http://x/"))),
           stream: await caught(() => env.BACK.inspect(new ReadableStream())),
+          nestedRequest: await caught(() => env.BACK.inspect({ list: [1, { req: new Request("http://x/") }] })),
+          nestedStream: await caught(() => env.BACK.inspect(new Map([["k", new Set([new WritableStream()])]]))),
+          returnsNested: await caught(() => env.BACK.returnsNestedResponse()),
           returnsResponse: await caught(() => env.BACK.returnsResponse()),
           thrownValue: await caught(() => env.BACK.throwsValue()),
           thrownRange: await caught(() => env.BACK.throwsRange()),
@@ -498,6 +501,7 @@ export default class extends WorkerEntrypoint {
   }
   returnsFunction() { return { f() {} }; }
   returnsResponse() { return new Response("a body"); }
+  returnsNestedResponse() { const r = { deep: [new Response("a body")] }; r.self = r; return r; }
   throwsValue() { throw { code: 42 }; }
   throwsRange() { throw new RangeError("out of range"); }
   reset() { produced = 0; cancelled = null; }
@@ -530,7 +534,7 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.equal(c.sentUntouched, true);
 
     const e = await json("/clone-errors");
-    for (const k of ["fn", "sym", "returnsFn", "request", "stream", "returnsResponse"]) {
+    for (const k of ["fn", "sym", "returnsFn", "request", "stream", "returnsResponse", "nestedRequest", "nestedStream", "returnsNested"]) {
       assert.equal(e[k].ok, false, k);
       assert.equal(e[k].name, "DataCloneError", k);
       assert.equal(e[k].isDOMException, true, k);
@@ -542,6 +546,10 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.equal(e.request.message, "hearth cannot pass a Request over RPC yet.");
     assert.equal(e.stream.message, "hearth cannot pass a ReadableStream over RPC yet.");
     assert.equal(e.returnsResponse.message, "hearth cannot pass a Response over RPC yet.");
+    // Also inside arrays, objects, Maps and Sets (and through a cycle).
+    assert.equal(e.nestedRequest.message, "hearth cannot pass a Request over RPC yet.");
+    assert.equal(e.nestedStream.message, "hearth cannot pass a WritableStream over RPC yet.");
+    assert.equal(e.returnsNested.message, "hearth cannot pass a Response over RPC yet.");
     // A thrown non-Error crosses as an Error of its text, as in workerd; a thrown RangeError as
     // a RangeError.
     assert.deepEqual(e.thrownValue, { ok: false, name: "Error", message: "[object Object]", code: null, isDOMException: false, isRangeError: false });
