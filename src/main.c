@@ -26,6 +26,8 @@ static const char kUsage[] =
     "  tail [NAME]       stream a Worker's trace events live\n"
     "\n"
     "Options:\n"
+    "  -e, --env NAME    use [env.NAME] of wrangler.toml (dev, deploy and the commands\n"
+    "                    that take the Worker's name from it)\n"
     "  -h, --help        show this help (or `hearth <command> --help`)\n"
     "  -v, --version     print hearth's version\n";
 
@@ -42,6 +44,15 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "-v") || !strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
         printf("hearth %s (%s)\n", HEARTH_VERSION, js_engine_version());
         return 0;
+    }
+    static const char *const kConfigCommands[] = {"dev",      "deploy", "versions", "deployments",
+                                                  "rollback", "delete", "logs",     "tail"};
+    for (size_t i = 0; i < sizeof kConfigCommands / sizeof kConfigCommands[0]; i++) {
+        if (!strcmp(cmd, kConfigCommands[i])) {
+            int n = cli_take_environment(argc - 1, argv + 1);
+            if (n < 0) return 2;
+            argc = n + 1;
+        }
     }
     if (!strcmp(cmd, "dev")) return cmd_dev(argc - 1, argv + 1);
     if (!strcmp(cmd, "login")) return cmd_login(argc - 1, argv + 1);

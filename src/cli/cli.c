@@ -29,6 +29,36 @@ bool cli_parse_seconds(const char *s, double *out) {
     return true;
 }
 
+static const char *chosen_environment;
+
+int cli_take_environment(int argc, char **argv) {
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *name = NULL;
+        if (!strcmp(a, "--env") || !strcmp(a, "-e")) {
+            name = i + 1 < argc ? argv[++i] : "";
+        } else if (!strncmp(a, "--env=", 6)) {
+            name = a + 6;
+        } else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (!*name || name[0] == '-') {
+            fprintf(stderr, "hearth: --env needs the name of an environment ([env.NAME] in "
+                            "wrangler.toml)\n");
+            return -1;
+        }
+        chosen_environment = name;
+    }
+    argv[out] = NULL;
+    return out;
+}
+
+const char *cli_environment(void) {
+    return chosen_environment;
+}
+
 int cli_start_runtime(void) {
     js_error err = {0};
     runtime_ops_register();

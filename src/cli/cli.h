@@ -28,6 +28,13 @@ int cli_start_runtime(void);
 /* Prints "hearth: <msg>" and the usage to stderr; returns the exit status for usage errors. */
 int cli_usage_error(const char *usage, const char *msg);
 
+/* The wrangler environment chosen with --env NAME (or -e NAME, --env=NAME), NULL for the top
+ * level. Like wrangler's --env it is one option for every command that reads a project's
+ * config: main takes it out of argv (cli_take_environment) before the command sees its own
+ * options. cli_take_environment returns the new argc, or -1 after a usage error. */
+int cli_take_environment(int argc, char **argv);
+const char *cli_environment(void);
+
 struct server_config;
 /* The options `dev` and `serve` share: --threads, --max-body-size, --memory-limit,
  * --request-timeout, --idle-timeout, --ratelimit, --ratelimit-fail. Returns 1 if argv[*i] is one

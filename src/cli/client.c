@@ -65,7 +65,7 @@ char *client_script_name(const char *name, const char *dir) {
     config_diag d = {0};
     char *out = NULL;
     /* Only the name is needed here; warnings about other keys were shown by `deploy`. */
-    if (worker_config_load(dir, &cfg, &d) == 0 && cfg.name) {
+    if (worker_config_load(dir, cli_environment(), &cfg, &d) == 0 && cfg.name) {
         out = xstrdup(cfg.name);
     } else {
         if (d.text.len) fputs(d.text.data, stderr);

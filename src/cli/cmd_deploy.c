@@ -22,6 +22,7 @@ static const char kDeployUsage[] =
     "wrangler.toml, as a new version and deploys it to 100% of its traffic.\n"
     "\n"
     "Options:\n"
+    "  -e, --env NAME      upload [env.NAME] of the config, as the Worker <name>-NAME\n"
     "  -m, --message MSG   a message recorded with the version (at most 1000 characters)\n"
     "  --tag TAG           a tag recorded with the version (at most 100 characters)\n"
     "  --json              print the API's result as JSON\n"
@@ -35,6 +36,7 @@ static const char kUploadUsage[] =
     "sends traffic to it.\n"
     "\n"
     "Options:\n"
+    "  -e, --env NAME      upload [env.NAME] of the config, as the Worker <name>-NAME\n"
     "  -m, --message MSG   a message recorded with the version (at most 1000 characters)\n"
     "  --tag TAG           a tag recorded with the version (at most 100 characters)\n"
     "  --json              print the API's result as JSON\n"
@@ -84,7 +86,7 @@ static int collect(const char *dir, project_bundle *b) {
     }
     js_shard_options opts = {0};
     js_shard *compiler = js_shard_new(&opts);
-    int rc = project_collect(compiler, dir, b);
+    int rc = project_collect(compiler, dir, cli_environment(), b);
     js_shard_free(compiler);
     js_engine_shutdown();
     if (b->diag.text.len) fputs(b->diag.text.data, stderr);

@@ -29,6 +29,7 @@ static const char kDevUsage[] =
     "Options:\n"
     "  --port N              port to listen on (default 8787; 0 picks a free one)\n"
     "  --ip ADDR             address to listen on (default 127.0.0.1)\n"
+    "  -e, --env NAME        use [env.NAME] of the config (and .dev.vars.NAME)\n"
     "  --threads N           event-loop threads (default: one per CPU)\n"
     "  --no-access-log       do not print a line per request\n"
     "  --max-body-size N     largest request body in bytes (default 104857600)\n"
@@ -89,7 +90,7 @@ static int build(dev_state *st, dev_project *p, bool initial) {
     char id[37];
     uuid_v4(id);
     project_build_result res;
-    int rc = project_build(st->compiler, p->dir, id, &res);
+    int rc = project_build(st->compiler, p->dir, cli_environment(), id, &res);
     print_build_output(&res);
     set_watched(p, &res);
     if (rc == 0) {

@@ -65,6 +65,32 @@ void cfg_free(cfg_value *v) {
     free(v);
 }
 
+cfg_value *cfg_clone(const cfg_value *v) {
+    cfg_value *c = cfg_new(v->type, v->line);
+    switch (v->type) {
+    case CFG_STRING:
+    case CFG_DATETIME:
+    case CFG_DATETIME_LOCAL:
+    case CFG_DATE_LOCAL:
+    case CFG_TIME_LOCAL:
+        c->u.str.ptr = xmalloc(v->u.str.len + 1);
+        memcpy(c->u.str.ptr, v->u.str.ptr, v->u.str.len + 1);
+        c->u.str.len = v->u.str.len;
+        break;
+    case CFG_ARRAY:
+        for (size_t i = 0; i < v->u.arr.len; i++) cfg_array_push(c, cfg_clone(v->u.arr.items[i]));
+        break;
+    case CFG_TABLE:
+        for (size_t i = 0; i < v->u.tab.len; i++)
+            cfg_table_set(c, v->u.tab.keys[i], cfg_clone(v->u.tab.vals[i]));
+        break;
+    default:
+        c->u = v->u;
+        break;
+    }
+    return c;
+}
+
 void cfg_array_push(cfg_value *arr, cfg_value *item) {
     if (arr->u.arr.len == arr->u.arr.cap) {
         arr->u.arr.cap = arr->u.arr.cap ? arr->u.arr.cap * 2 : 4;

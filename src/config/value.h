@@ -56,6 +56,8 @@ cfg_value *cfg_new_integer(int64_t v, int line);
 cfg_value *cfg_new_float(double v, int line);
 cfg_value *cfg_new_bool(bool v, int line);
 void cfg_free(cfg_value *v);
+/* A deep copy, lines included. */
+cfg_value *cfg_clone(const cfg_value *v);
 
 /* Appends to an array; takes ownership of item. */
 void cfg_array_push(cfg_value *arr, cfg_value *item);

@@ -27,6 +27,7 @@ typedef struct loader {
     worker_config *c;
     config_diag *d;
     const char *file; /* the config file name as shown in messages */
+    const char *env;  /* the environment chosen with --env, or NULL for the top level */
 } loader;
 
 static void diag(loader *l, bool error, int line, const char *fmt, ...)
@@ -137,7 +138,7 @@ static const struct {
     {"observability", KEY_SUPPORTED, NULL},
     {"tail_consumers", KEY_SUPPORTED, NULL},
     {"triggers", KEY_SUPPORTED, NULL},
-    {"env", KEY_LATER, "environments are not implemented yet; the top-level settings are used"},
+    {"env", KEY_SUPPORTED, NULL},
     {"kv_namespaces", KEY_UNSUPPORTED, NULL},
     {"r2_buckets", KEY_UNSUPPORTED, NULL},
     {"d1_databases", KEY_UNSUPPORTED, NULL},
@@ -190,6 +191,111 @@ static void check_top_level_keys(loader *l, const cfg_value *doc) {
             break;
         }
     }
+}
+
+/* ---- environments ------------------------------------------------------------------------ */
+
+/* wrangler's rules for [env.NAME]: bindings are not inherited from the top level (an
+ * environment has only the ones it declares), these keys are read at the top level only, and
+ * every other key is inherited unless the environment sets its own. */
+static const char *const kPerEnvironmentKeys[] = {
+    "define",
+    "vars",
+    "durable_objects",
+    "workflows",
+    "containers",
+    "kv_namespaces",
+    "send_email",
+    "queues",
+    "r2_buckets",
+    "d1_databases",
+    "vectorize",
+    "hyperdrive",
+    "services",
+    "analytics_engine_datasets",
+    "dispatch_namespaces",
+    "mtls_certificates",
+    "tail_consumers",
+    "unsafe",
+    "browser",
+    "ai",
+    "images",
+    "version_metadata",
+    "ratelimits",
+    "pipelines",
+    "secrets_store_secrets",
+};
+static const char *const kTopLevelOnlyKeys[] = {"$schema",      "env", "keep_vars",
+                                                "send_metrics", "dev", "legacy_env"};
+
+static bool key_in(const char *key, const char *const *list, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], key)) return true;
+    return false;
+}
+#define KEY_IN(key, list) key_in((key), (list), sizeof(list) / sizeof((list)[0]))
+
+/* The document as the environment `l->env` sees it: a new table built from the top level and
+ * [env.NAME] by the rules above. Its values keep their lines, so messages point at the line
+ * that set them. Returns NULL (with an error) when the file has no such environment. */
+static cfg_value *environment_doc(loader *l, const cfg_value *doc) {
+    const char *name = l->env;
+    const cfg_value *envs = cfg_table_get(doc, "env");
+    if (envs && envs->type != CFG_TABLE) {
+        diag(l, true, envs->line,
+             "\"env\" must be a table of environments, e.g. [env.%s] (found %s)", name,
+             a_type(envs->type));
+        return NULL;
+    }
+    const cfg_value *e = cfg_table_get(envs, name);
+    if (!e) {
+        buf known = {0};
+        for (size_t i = 0; envs && i < envs->u.tab.len; i++)
+            buf_printf(&known, "%s%s", known.len ? ", " : "", envs->u.tab.keys[i]);
+        diag(l, true, 0, "--env %s: there is no [env.%s] section (%s%s)", name, name,
+             known.len ? "the environments are: " : "the file has no environments",
+             known.len ? known.data : "");
+        buf_free(&known);
+        return NULL;
+    }
+    if (e->type != CFG_TABLE) {
+        diag(l, true, e->line, "\"env.%s\" must be a table (found %s)", name, a_type(e->type));
+        return NULL;
+    }
+    cfg_value *out = cfg_new(CFG_TABLE, doc->line);
+    for (size_t i = 0; i < doc->u.tab.len; i++) {
+        const char *key = doc->u.tab.keys[i];
+        const cfg_value *v = doc->u.tab.vals[i];
+        if (!strcmp(key, "env")) continue;
+        if (KEY_IN(key, kPerEnvironmentKeys)) {
+            if (!cfg_table_get(e, key))
+                diag(l, false, v->line,
+                     "\"%s\" is set at the top level but not in [env.%s], and environments do "
+                     "not inherit it: env.%s has none. Add \"%s\" to [env.%s] if it needs them",
+                     key, name, name, key, name);
+            continue;
+        }
+        if (!strcmp(key, "name") && !cfg_table_get(e, "name") && v->type == CFG_STRING) {
+            /* Like wrangler: the environment's Worker is called "<name>-<env>". */
+            buf composed = {0};
+            buf_printf(&composed, "%s-%s", v->u.str.ptr, name);
+            cfg_table_set(out, key, cfg_new_string(composed.data, composed.len, v->line));
+            buf_free(&composed);
+            continue;
+        }
+        if (KEY_IN(key, kTopLevelOnlyKeys) || !cfg_table_get(e, key))
+            cfg_table_set(out, key, cfg_clone(v));
+    }
+    for (size_t i = 0; i < e->u.tab.len; i++) {
+        const char *key = e->u.tab.keys[i];
+        if (KEY_IN(key, kTopLevelOnlyKeys)) {
+            diag(l, false, e->u.tab.vals[i]->line,
+                 "\"env.%s.%s\" is only read at the top level (ignored)", name, key);
+            continue;
+        }
+        cfg_table_set(out, key, cfg_clone(e->u.tab.vals[i]));
+    }
+    return out;
 }
 
 /* ---- individual keys --------------------------------------------------------------------- */
@@ -249,6 +355,14 @@ static void load_name(loader *l, const cfg_value *doc) {
     else
         buf_puts(&name, "worker");
     buf_free(&path);
+    if (l->env) {
+        buf_printf(&name, "-%s", l->env);
+        if (!valid_worker_name(name.data))
+            diag(l, true, 0,
+                 "the Worker's name for --env %s, \"%s\", is not a valid name (lowercase letters, "
+                 "digits, '-' and '_', at most 63): set name in [env.%s]",
+                 l->env, name.data, l->env);
+    }
     l->c->name = buf_detach(&name, NULL);
 }
 
@@ -679,13 +793,28 @@ static void load_routes(loader *l, const cfg_value *doc) {
         check_route(l, many->u.arr.items[i], "routes");
 }
 
-static void load_dev_vars(loader *l, json_t *bindings) {
-    char *path = fs_join(l->c->dir, ".dev.vars");
-    size_t len;
-    if (!fs_exists(path)) {
+/* Secrets for local development: .dev.vars.<env> when an environment is chosen and that file
+ * exists (as wrangler does), otherwise .dev.vars. NULL when there is neither. */
+char *worker_config_dev_vars_path(const char *dir, const char *env) {
+    if (env) {
+        char *name = xmalloc(strlen(".dev.vars.") + strlen(env) + 1);
+        strcpy(name, ".dev.vars.");
+        strcat(name, env);
+        char *path = fs_join(dir, name);
+        free(name);
+        if (fs_exists(path)) return path;
         free(path);
-        return; /* optional */
     }
+    char *path = fs_join(dir, ".dev.vars");
+    if (fs_exists(path)) return path;
+    free(path);
+    return NULL;
+}
+
+static void load_dev_vars(loader *l, json_t *bindings) {
+    char *path = worker_config_dev_vars_path(l->c->dir, l->env);
+    size_t len;
+    if (!path) return; /* optional */
     char *text = fs_read_file(path, &len, NULL, 0);
     if (!text) {
         buf_printf(&l->d->text, "%s: error: cannot read the file: %s\n", path, strerror(errno));
@@ -854,7 +983,7 @@ int worker_config_module_kind(const worker_config *c, const char *path) {
 
 /* ---- loading ----------------------------------------------------------------------------- */
 
-int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
+int worker_config_load(const char *dir, const char *env, worker_config *out, config_diag *d) {
     memset(out, 0, sizeof *out);
     static const char *names[] = {"wrangler.toml", "wrangler.json", "wrangler.jsonc"};
     char *path = NULL;
@@ -875,7 +1004,7 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
         return -1;
     }
     out->file = path;
-    loader l = {out, d, path};
+    loader l = {out, d, path, env};
     size_t len;
     char ioerr[256];
     char *text = fs_read_file(path, &len, ioerr, sizeof ioerr);
@@ -907,6 +1036,12 @@ int worker_config_load(const char *dir, worker_config *out, config_diag *d) {
     }
     free(text);
     if (!doc) return -1;
+    if (env) {
+        cfg_value *chosen = environment_doc(&l, doc);
+        cfg_free(doc);
+        if (!chosen) return -1;
+        doc = chosen;
+    }
     out->doc = doc;
     check_top_level_keys(&l, doc);
     load_name(&l, doc);

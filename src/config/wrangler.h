@@ -50,11 +50,16 @@ typedef struct config_diag {
     int warnings;
 } config_diag;
 
-/* Finds and loads the config of the project in `dir`. Returns 0, or -1 when there were errors
- * (all of them are in d; warnings are there either way). */
-int worker_config_load(const char *dir, worker_config *out, config_diag *d);
+/* Finds and loads the config of the project in `dir`. `env` chooses an environment
+ * ([env.NAME], as wrangler's --env does), or NULL for the top level. Returns 0, or -1 when
+ * there were errors (all of them are in d; warnings are there either way). */
+int worker_config_load(const char *dir, const char *env, worker_config *out, config_diag *d);
 void worker_config_free(worker_config *c);
 void config_diag_free(config_diag *d);
+
+/* The secrets file `hearth dev` reads for `env` (.dev.vars.<env>, else .dev.vars); NULL when
+ * there is none. Freed by the caller. */
+char *worker_config_dev_vars_path(const char *dir, const char *env);
 
 /* The module kind the rules give `path` ("src/a.txt"); -1 if no rule matches. */
 int worker_config_module_kind(const worker_config *c, const char *path);

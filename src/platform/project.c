@@ -195,17 +195,26 @@ static sourcemap_set *dev_source_maps(const char *dir, js_program *program,
     return set;
 }
 
-int project_build(js_shard *compiler, const char *dir, const char *version_id,
+int project_build(js_shard *compiler, const char *dir, const char *env, const char *version_id,
                   project_build_result *res) {
     memset(res, 0, sizeof *res);
     worker_config cfg;
     char *cfg_dir = xstrdup(dir);
-    int rc = worker_config_load(cfg_dir, &cfg, &res->diag);
+    int rc = worker_config_load(cfg_dir, env, &cfg, &res->diag);
     free(cfg_dir);
     if (cfg.file) watch(res, cfg.file);
+    /* Both secrets files, so that creating .dev.vars.<env> reloads too. */
     char *dev_vars = fs_join(dir, ".dev.vars");
     watch(res, dev_vars);
     free(dev_vars);
+    if (env) {
+        buf name = {0};
+        buf_printf(&name, ".dev.vars.%s", env);
+        dev_vars = fs_join(dir, name.data);
+        watch(res, dev_vars);
+        free(dev_vars);
+        buf_free(&name);
+    }
     if (rc != 0) {
         worker_config_free(&cfg);
         return -1;
@@ -255,9 +264,9 @@ void project_build_result_free(project_build_result *res) {
     memset(res, 0, sizeof *res);
 }
 
-int project_collect(js_shard *compiler, const char *dir, project_bundle *out) {
+int project_collect(js_shard *compiler, const char *dir, const char *env, project_bundle *out) {
     memset(out, 0, sizeof *out);
-    if (worker_config_load(dir, &out->config, &out->diag) != 0) return -1;
+    if (worker_config_load(dir, env, &out->config, &out->diag) != 0) return -1;
     project_build_result watched = {0};
     project_loader pl = {&out->config, &watched};
     js_error err;

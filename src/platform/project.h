@@ -19,9 +19,10 @@ typedef struct project_build_result {
     size_t module_count;
 } project_build_result;
 
-/* Builds the project in `dir` on the compiler shard. Returns 0 or -1 (see res->diag and
+/* Builds the project in `dir` (with the config of environment `env`, or NULL for the top
+ * level) on the compiler shard. Returns 0 or -1 (see res->diag and
  * res->error); res must be freed with project_build_result_free either way. */
-int project_build(js_shard *compiler, const char *dir, const char *version_id,
+int project_build(js_shard *compiler, const char *dir, const char *env, const char *version_id,
                   project_build_result *res);
 void project_build_result_free(project_build_result *res);
 
@@ -49,7 +50,7 @@ typedef struct project_bundle {
 /* Loads and compiles the project in `dir` (validating it as project_build does, but without
  * running its top-level code). Returns 0 or -1 (see diag and error); free with
  * project_bundle_free either way. */
-int project_collect(js_shard *compiler, const char *dir, project_bundle *out);
+int project_collect(js_shard *compiler, const char *dir, const char *env, project_bundle *out);
 void project_bundle_free(project_bundle *b);
 
 #endif

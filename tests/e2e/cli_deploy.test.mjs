@@ -321,6 +321,33 @@ test("deploy --json prints the API result; a second deploy makes a new version",
   assert.equal((await dataPlane("deploy-json")).body, "two");
 });
 
+test("--env deploys [env.NAME] as its own Worker, <name>-<env>, with only its own bindings", async () => {
+  const toml = `[vars]\nSTAGE = "top"\n[env.staging.vars]\nSTAGE = "staging"\n[env.production]\nname = "envs-live"\nvars = { STAGE = "production" }\n`;
+  const dir = project({
+    "wrangler.toml": `name = "envs"\nmain = "src/index.js"\ncompatibility_date = "2024-09-23"\n${toml}`,
+    "src/index.js": `export default { fetch: (req, env) => new Response(String(env.STAGE)) };\n`,
+  });
+  const top = await deployJson(dir);
+  assert.equal(top.id, "envs");
+  const staging = await deployJson(dir, ["--env", "staging"]);
+  assert.equal(staging.id, "envs-staging");
+  const live = await deployJson(dir, ["-e", "production"]);
+  assert.equal(live.id, "envs-live");
+  assert.equal((await dataPlane("envs")).body, "top");
+  assert.equal((await dataPlane("envs-staging")).body, "staging");
+  assert.equal((await dataPlane("envs-live")).body, "production");
+  // The commands that take the Worker's name from wrangler.toml take the environment's.
+  const listed = json(await cli(["versions", "list", "--env=staging", "--json"], { cwd: dir }));
+  assert.deepEqual(listed.items.map((v) => v.id), [staging.version_id]);
+  // An environment the file does not have, and --env without a name.
+  const missing = await cli(["deploy", dir, "--env", "qa"]);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /--env qa: there is no \[env\.qa\] section \(the environments are: staging, production\)/);
+  const bare = await cli(["deploy", dir, "--env"]);
+  assert.equal(bare.code, 2);
+  assert.match(bare.stderr, /--env needs the name of an environment/);
+});
+
 test("deploy reports configuration and compile errors without calling the API", async () => {
   const bad = project({ "wrangler.toml": 'name = "bad"\nmain = "src/index.js"\ncompatibility_date = "2024-09-23"\nroutes = [5]\n', "src/index.js": "export default {};\n" });
   const r = await cli(["deploy", bad]);

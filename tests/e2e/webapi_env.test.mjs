@@ -2,7 +2,9 @@
 // HTTP against the real binary.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDev, worker } from "./lib/harness.mjs";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { startDev, worker, run } from "./lib/harness.mjs";
 
 const SOURCE = `
 import { WorkerEntrypoint } from "cloudflare:workers";
@@ -151,4 +153,27 @@ test("WorkerEntrypoint: this.ctx.waitUntil keeps work going after the response",
 
 test("WorkerEntrypoint: fetch() is called with the request only (env and ctx are on this)", async () => {
   assert.deepEqual(await json("/args"), { argCount: 1 });
+});
+
+test("hearth dev --env: the environment's vars and .dev.vars.<env>, and its name; a new .dev.vars.<env> reloads", async () => {
+  const dir = worker(
+    `export default { fetch: (req, env) => Response.json({ stage: env.STAGE ?? null, secret: env.SECRET ?? null }) };\n`,
+    {
+      toml: `[vars]\nSTAGE = "top"\n[env.staging.vars]\nSTAGE = "staging"\n`,
+      files: { ".dev.vars": "SECRET=plain\n" },
+    },
+  );
+  const s = await startDev(dir, ["--env", "staging"]);
+  try {
+    assert.deepEqual(await (await s.fetch("/")).json(), { stage: "staging", secret: "plain" });
+    assert.match(s.stderr, /Serving [a-z0-9-]+-staging \(/);
+    writeFileSync(path.join(dir, ".dev.vars.staging"), "SECRET=staging-only\n");
+    await s.waitFor(/Reloaded/);
+    assert.deepEqual(await (await s.fetch("/")).json(), { stage: "staging", secret: "staging-only" });
+  } finally {
+    await s.stop();
+  }
+  const r = await run(["dev", dir, "-e", "qa"]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /--env qa: there is no \[env\.qa\] section \(the environments are: staging\)/);
 });

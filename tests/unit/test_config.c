@@ -121,15 +121,19 @@ static void write_file(const char *dir, const char *name, const char *text) {
 
 /* Loads a project whose config file `name` holds `text`; asserts the return code matches the
  * error count. The caller frees c and d. */
-static int load_project(const char *dir, worker_config *c, config_diag *d) {
+static int load_project_env(const char *dir, const char *env, worker_config *c, config_diag *d) {
     memset(d, 0, sizeof *d);
-    int rc = worker_config_load(dir, c, d);
+    int rc = worker_config_load(dir, env, c, d);
     assert_int_equal(rc, d->errors ? -1 : 0);
     /* One line per diagnostic. */
     size_t lines = 0;
     for (size_t i = 0; i < d->text.len; i++) lines += d->text.data[i] == '\n';
     assert_int_equal(lines, (size_t)(d->errors + d->warnings));
     return rc;
+}
+
+static int load_project(const char *dir, worker_config *c, config_diag *d) {
+    return load_project_env(dir, NULL, c, d);
 }
 
 /* Asserts the diagnostics contain `want` (with the project directory prepended when it starts
@@ -651,6 +655,146 @@ static void test_wrangler_dev_vars(void **state) {
     assert_int_equal(d.errors, 1);
     assert_diag(dir, &d, "/.dev.vars");
     assert_diag(dir, &d, "line 2: expected KEY=value");
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
+/* [env.NAME] chosen with --env: inherited keys come from the top level unless the environment
+ * sets them, bindings only from the environment, and the Worker is called "<name>-<env>". */
+static void test_wrangler_environments(void **state) {
+    (void)state;
+    char *dir = project_dir("envs");
+    write_file(dir, "wrangler.toml",
+               "name = \"shop\"\n"                     /* 1 */
+               "main = \"a.js\"\n"                     /* 2 */
+               "compatibility_date = \"2024-01-01\"\n" /* 3 */
+               "routes = [\"shop.example/*\"]\n"       /* 4 */
+               "[vars]\n"                              /* 5 */
+               "STAGE = \"top\"\n"                     /* 6 */
+               "[[services]]\n"                        /* 7 */
+               "binding = \"API\"\n"                   /* 8 */
+               "service = \"api\"\n"                   /* 9 */
+               "[env.staging]\n"                       /* 10 */
+               "compatibility_date = \"2024-06-01\"\n" /* 11 */
+               "keep_vars = true\n"                    /* 12 */
+               "[env.staging.vars]\n"                  /* 13 */
+               "STAGE = \"staging\"\n"                 /* 14 */
+               "[env.production]\n"                    /* 15 */
+               "name = \"shop-prod\"\n"                /* 16 */
+               "routes = [\"prod.example/*\"]\n"       /* 17 */
+               "vars = { STAGE = 5 }\n"                /* 18 */
+               "services = [{ binding = \"API\", service = \"api-prod\" }]\n");
+    worker_config c;
+    config_diag d;
+
+    /* No --env: the top level, and no warning about the env table. */
+    assert_int_equal(load_project(dir, &c, &d), 0);
+    assert_int_equal(d.warnings, 0);
+    assert_string_equal(c.name, "shop");
+    json_t *b = bindings_of(&c);
+    assert_int_equal(json_array_size(b), 2);
+    assert_text_binding(b, "STAGE", "plain_text", "top");
+    json_decref(b);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* staging: its own date and vars, main and routes inherited, no services (not inherited,
+     * with a warning that says so), keep_vars ignored (top level only). */
+    assert_int_equal(load_project_env(dir, "staging", &c, &d), 0);
+    assert_string_equal(c.name, "shop-staging");
+    assert_string_equal(c.main, "a.js");
+    assert_string_equal(c.compatibility_date, "2024-06-01");
+    const cfg_value *routes = cfg_table_get(c.doc, "routes");
+    assert_non_null(routes);
+    assert_int_equal(routes->line, 4);
+    b = bindings_of(&c);
+    assert_int_equal(json_array_size(b), 1);
+    assert_text_binding(b, "STAGE", "plain_text", "staging");
+    json_decref(b);
+    assert_int_equal(d.warnings, 2);
+    assert_diag(dir, &d,
+                "/wrangler.toml:7: warning: \"services\" is set at the top level but not in "
+                "[env.staging], and environments do not inherit it: env.staging has none.");
+    assert_diag(dir, &d,
+                "/wrangler.toml:12: warning: \"env.staging.keep_vars\" is only read at the top "
+                "level (ignored)\n");
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* production: its own name, routes and bindings; errors point at the environment's lines. */
+    assert_int_equal(load_project_env(dir, "production", &c, &d), 0);
+    assert_int_equal(d.warnings, 0);
+    assert_string_equal(c.name, "shop-prod");
+    assert_string_equal(c.compatibility_date, "2024-01-01");
+    routes = cfg_table_get(c.doc, "routes");
+    assert_int_equal(routes->line, 17);
+    b = bindings_of(&c);
+    assert_json_binding(b, "STAGE", "5");
+    json_t *api = binding(b, "API");
+    assert_string_equal(json_string_value(json_object_get(api, "service")), "api-prod");
+    json_decref(b);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* An environment the file does not have is an error that lists the ones it has. */
+    assert_int_equal(load_project_env(dir, "qa", &c, &d), -1);
+    assert_diag(dir, &d,
+                "/wrangler.toml: error: --env qa: there is no [env.qa] section (the environments "
+                "are: staging, production)\n");
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_project(dir);
+}
+
+/* The environment's own values are checked like top-level ones, at their lines; a derived name
+ * gets the suffix too; .dev.vars.<env> replaces .dev.vars. */
+static void test_wrangler_environment_errors_and_secrets(void **state) {
+    (void)state;
+    char *dir = project_dir("envsecrets");
+    write_file(dir, "wrangler.toml",
+               "main = \"a.js\"\n"
+               "compatibility_date = \"2024-01-01\"\n"
+               "[env.dev]\n"
+               "compatibility_date = \"yesterday\"\n"
+               "[env.Bad]\n"
+               "[env.ok]\n");
+    write_file(dir, ".dev.vars", "WHO=plain\n");
+    write_file(dir, ".dev.vars.ok", "WHO=ok\n");
+    worker_config c;
+    config_diag d;
+    assert_int_equal(load_project_env(dir, "dev", &c, &d), -1);
+    assert_diag(dir, &d, "/wrangler.toml:4: error: \"compatibility_date\"");
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    assert_int_equal(load_project_env(dir, "Bad", &c, &d), -1);
+    assert_diag(dir, &d, "is not a valid name");
+    assert_diag(dir, &d, "set name in [env.Bad]");
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    assert_int_equal(load_project_env(dir, "ok", &c, &d), 0);
+    assert_string_equal(c.name, "envsecrets-ok");
+    json_t *b = bindings_of(&c);
+    assert_text_binding(b, "WHO", "secret_text", "ok");
+    json_decref(b);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* Without .dev.vars.<env>, .dev.vars. */
+    write_file(dir, "wrangler.toml", "name = \"n\"\nmain = \"a.js\"\n[env.x]\n");
+    assert_int_equal(load_project_env(dir, "x", &c, &d), 0);
+    b = bindings_of(&c);
+    assert_text_binding(b, "WHO", "secret_text", "plain");
+    json_decref(b);
+    worker_config_free(&c);
+    config_diag_free(&d);
+
+    /* "env" that is not a table. */
+    write_file(dir, "wrangler.toml", "name = \"n\"\nmain = \"a.js\"\nenv = 3\n");
+    assert_int_equal(load_project_env(dir, "x", &c, &d), -1);
+    assert_diag(dir, &d, "/wrangler.toml:3: error: \"env\" must be a table of environments");
     worker_config_free(&c);
     config_diag_free(&d);
     remove_project(dir);
@@ -1591,6 +1735,8 @@ int main(void) {
         cmocka_unit_test(test_wrangler_toml_full),
         cmocka_unit_test(test_wrangler_vars_are_binary_safe),
         cmocka_unit_test(test_wrangler_dev_vars),
+        cmocka_unit_test(test_wrangler_environments),
+        cmocka_unit_test(test_wrangler_environment_errors_and_secrets),
         cmocka_unit_test(test_wrangler_no_vars_gives_empty_bindings),
         cmocka_unit_test(test_wrangler_missing_config),
         cmocka_unit_test(test_wrangler_toml_syntax_error),
