@@ -130,6 +130,10 @@ FUZZ_SRCS_crypto_import := src/webapi/crypto_pkey.c src/webapi/crypto_sym.c
 FUZZ_LIBS_crypto_import := -lcrypto
 FUZZ_SRCS_ws_response := src/net/websocket_response.c $(FUZZ_BASE)
 FUZZ_LIBS_ws_response := -lhttp_parser
+FUZZ_SRCS_wrangler := src/config/wrangler.c src/config/toml.c src/config/jsonc.c src/config/dotenv.c \
+	src/config/value.c src/base/fs.c src/platform/cron.c src/platform/route_pattern.c \
+	src/ratelimit/binding.c $(FUZZ_BASE)
+FUZZ_LIBS_wrangler := -ljansson -lm
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzzers: $(FUZZ_BINS)
