@@ -518,6 +518,7 @@ char *invocation_run_service(shard *sh, service_call *call) {
         js_args_string(&a, call->url, strlen(call->url));
         js_args_string(&a, call->method, strlen(call->method));
         js_args_bytes(&a, call->body, call->body_len); /* the arguments, serialized */
+        service_rpc_pipes_handed(sh, call->pipes, call->pipe_count, inv->id);
     } else {
         js_args_latin1(&a, call->method, strlen(call->method));
         js_args_string(&a, call->url, strlen(call->url));

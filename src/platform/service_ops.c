@@ -2,10 +2,16 @@
  *
  *   serviceCall(ticket, service, "fetch", method, url, [name, value, ...], body | pipe | null)
  *       body: bytes (all of it), or the id of a pipe the caller writes the body into
- *   serviceCall(ticket, service, "rpc", entrypoint, methodName, arguments (serialized bytes))
+ *   serviceCall(ticket, service, "rpc", entrypoint, methodName, arguments (serialized bytes),
+ *               pipes (Float64Array) | null)
  *       → "" when the call is on its way, else why not (no such Worker, nothing deployed)
- *   serviceReturn(invocationId, ok, bytes) — the callee's RPC method settled (serialized
- *       result, or the error it threw)
+ *   serviceReturn(invocationId, ok, bytes, pipes (Float64Array) | null) — the callee's RPC
+ *       method settled (serialized result, or the error it threw)
+ *
+ * An RPC value's ReadableStreams cross as pipes (service.js encodeRpcValue): the sender writes
+ * them, their ids travel inside the serialized value, and `pipes` lists them here so that the
+ * receiver becomes their reader when it gets the value, and so that they are cancelled when
+ * it never does.
  *   serviceRespondStart(invocationId, status, [name, value, ...], statusText) → pipe id — the
  *       callee's Response has a streamed body, which it writes into that pipe
  *
@@ -43,7 +49,31 @@ typedef struct hop {
     uint8_t *rpc;     /* an RPC's result or error (serialized); NULL when there is none */
     size_t rpc_len;
     bool rpc_ok;
+    double *rpc_pipes; /* the pipes of the result's streams */
+    size_t rpc_pipe_count;
 } hop;
+
+void service_rpc_pipes_handed(shard *sh, const double *pipes, size_t n, uint64_t reader) {
+    for (size_t i = 0; i < n; i++) {
+        if (reader)
+            service_pipe_set_reader(sh, pipes[i], reader);
+        else
+            service_pipe_cancel(sh, pipes[i]);
+    }
+}
+
+/* The pipe ids of argument i (a Float64Array), copied; NULL when there are none. */
+static double *pipe_list(js_call *c, size_t i, size_t *n) {
+    *n = 0;
+    if (!js_arg_is_bytes(c, i)) return NULL;
+    size_t len = 0;
+    const uint8_t *b = js_arg_bytes(c, i, &len);
+    if (!b || len < sizeof(double)) return NULL;
+    *n = len / sizeof(double);
+    double *out = xmalloc(*n * sizeof(double));
+    memcpy(out, b, *n * sizeof(double));
+    return out;
+}
 
 static void call_free(service_call *call) {
     if (!call) return;
@@ -52,6 +82,7 @@ static void call_free(service_call *call) {
     free(call->url);
     free(call->headers);
     free(call->body);
+    free(call->pipes);
     free(call);
 }
 
@@ -62,6 +93,7 @@ static void hop_closed(uv_handle_t *h) {
     free(p->headers);
     free(p->body);
     free(p->rpc);
+    free(p->rpc_pipes);
     free(p);
 }
 
@@ -69,10 +101,12 @@ static void deliver_reply(hop *p) {
     shard *sh = p->sh;
     invocation *inv = invocation_lookup(sh, p->caller_id);
     if (!inv) {
-        /* The caller is gone: nobody will read the body. */
+        /* The caller is gone: nobody will read the body or the result's streams. */
         if (p->body_pipe) service_pipe_cancel(sh, p->body_pipe);
+        service_rpc_pipes_handed(sh, p->rpc_pipes, p->rpc_pipe_count, 0);
         return;
     }
+    service_rpc_pipes_handed(sh, p->rpc_pipes, p->rpc_pipe_count, inv->id);
     if (inv->pending > 0) inv->pending--;
     js_args a = {0};
     js_args_number(&a, p->ticket);
@@ -99,6 +133,7 @@ static void on_hop(uv_timer_t *t) {
         char *why = invocation_run_service(p->sh, p->call);
         if (why) {
             if (p->call->body_pipe) service_pipe_cancel(p->sh, p->call->body_pipe);
+            service_rpc_pipes_handed(p->sh, p->call->pipes, p->call->pipe_count, 0);
             /* The callee could not start: the caller gets the platform's 500. */
             p->caller_id = p->call->caller_id;
             p->ticket = p->call->ticket;
@@ -184,6 +219,7 @@ static void op_service_call(js_call *c) {
         }
         call->body = (uint8_t *)xmemdup0((const char *)args, al);
         call->body_len = al;
+        call->pipes = pipe_list(c, 6, &call->pipe_count);
     } else {
         const char *m = js_arg_latin1(c, 3, NULL);
         call->method = xstrdup(m ? m : "GET");
@@ -220,7 +256,13 @@ static void op_service_call(js_call *c) {
 static void op_service_return(js_call *c) {
     shard *sh = shard_of(c);
     invocation *inv = invocation_lookup(sh, (uint64_t)js_arg_number(c, 0));
-    if (!inv || !inv->is_service || inv->responded) return;
+    if (!inv || !inv->is_service || inv->responded) {
+        size_t n;
+        double *pipes = pipe_list(c, 3, &n);
+        service_rpc_pipes_handed(sh, pipes, n, 0);
+        free(pipes);
+        return;
+    }
     bool ok = js_arg_bool(c, 1);
     size_t len = 0;
     const uint8_t *bytes = js_arg_is_bytes(c, 2) ? js_arg_bytes(c, 2, &len) : NULL;
@@ -235,6 +277,7 @@ static void op_service_return(js_call *c) {
     p->rpc = bytes && len ? (uint8_t *)xmemdup0((const char *)bytes, len) : NULL;
     p->rpc_len = len;
     p->rpc_ok = ok;
+    p->rpc_pipes = pipe_list(c, 3, &p->rpc_pipe_count);
     hop_start(sh, p);
 }
 

@@ -30,7 +30,13 @@ typedef struct service_call {
     uint8_t *body;           /* fetch: the whole body; RPC: the arguments (serialized) */
     size_t body_len;         /* ... NULL body: none (or see body_pipe) */
     double body_pipe;        /* fetch: the body streams through this pipe; 0: it does not */
+    double *pipes;           /* RPC: the pipes of the ReadableStreams in the arguments */
+    size_t pipe_count;
 } service_call;
+
+/* The pipes of an RPC value's streams now have `reader` (the callee, or the caller getting a
+ * result); with reader 0, nobody will read them (the call did not start, the caller is gone). */
+void service_rpc_pipes_handed(shard *sh, const double *pipes, size_t n, uint64_t reader);
 
 /* The callee inv answered (from send_response): deliver to its caller. */
 void service_deliver_response(invocation *inv, int status, const char *reason,

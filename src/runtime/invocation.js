@@ -112,6 +112,18 @@ function maybeDone(state) {
   ops.invocationDone(state.id);
 }
 
+// Keeps invocation `id` open (like ctx.waitUntil) until `promise` settles: service.js's
+// streams still being written to the other side of a service binding.
+export function keepOpenUntil(id, promise) {
+  const state = live.get(id);
+  if (!state) return;
+  state.waiting++;
+  promise.finally(() => {
+    state.waiting--;
+    maybeDone(state);
+  });
+}
+
 export class ExecutionContext {
   #state;
   constructor(state) {
@@ -317,7 +329,9 @@ export function startRpc(worker, id, entrypoint, method, argsBytes) {
     if (state.responded) return;
     state.responded = true;
     const out = svc.rpcResult(ok, value);
-    ops.serviceReturn(id, out.ok, out.bytes);
+    ops.serviceReturn(id, out.ok, out.bytes, out.pipes);
+    // The result's streams are written after the return, while the invocation stays open.
+    if (out.pump !== null) keepOpenUntil(id, out.pump());
     maybeDone(state);
   };
   try {

@@ -9,6 +9,7 @@
 // (ops.serialize / ops.deserialize, src/js/clone.cpp): cycles and shared references are kept,
 // as are Map, Set, Date, RegExp, ArrayBuffer, typed arrays, BigInt, undefined, -0 and Errors
 // (name, message, stack); functions and symbols are refused with a DataCloneError.
+// ReadableStreams in RPC values cross as pipes (see "RPC values" below).
 //
 // Bodies that are streams cross as pipes (src/platform/service_pipe.h): the callee's Response
 // body reaches the caller chunk by chunk as it is produced, and a caller's request body that
@@ -75,19 +76,19 @@ function serializeThrown(thrown) {
 
 // Callee side: the arguments of an RPC call (invocation.js startRpc).
 export function rpcArguments(bytes) {
-  const args = ops.deserialize(bytes);
+  const args = decodeRpcValue(bytes);
   if (!Array.isArray(args)) throw new TypeError("RPC arguments must be an array.");
   return args;
 }
 
-// Callee side: what goes back for a settled method → { ok, bytes }.
+// Callee side: what goes back for a settled method → { ok, bytes, pipes, pump }, pump as
+// for encodeRpcValue (null when the result has no streams).
 export function rpcResult(ok, value) {
-  if (!ok) return { ok: false, bytes: serializeThrown(value) };
+  if (!ok) return { ok: false, bytes: serializeThrown(value), pipes: null, pump: null };
   try {
-    refuseUnpassable(value);
-    return { ok: true, bytes: ops.serialize(value) };
+    return { ok: true, ...encodeRpcValue(value) };
   } catch (err) {
-    return { ok: false, bytes: serializeThrown(dataCloneError(err)) };
+    return { ok: false, bytes: serializeThrown(dataCloneError(err)), pipes: null, pump: null };
   }
 }
 
@@ -130,6 +131,10 @@ function pipeFailure(bytes) {
   }
 }
 
+// What a stream received over RPC fails with, whatever broke on the other side (workerd's
+// words: the sender's error does not cross).
+const RPC_STREAM_FAILURE = "ReadableStream received over RPC disconnected prematurely.";
+
 function readPipe(id, rec) {
   const r = ops.pipeRead(id);
   if (r instanceof ArrayBuffer) return new Uint8Array(r);
@@ -139,7 +144,7 @@ function readPipe(id, rec) {
   }
   if (Array.isArray(r)) {
     readers.delete(id);
-    return Promise.reject(pipeFailure(r[0]));
+    return Promise.reject(rec.rpc ? new Error(RPC_STREAM_FAILURE) : pipeFailure(r[0]));
   }
   return new Promise((resolve) => {
     rec.wake = resolve;
@@ -149,8 +154,8 @@ function readPipe(id, rec) {
 // The ReadableStream of the body that arrives through pipe `id`. Returned untouched as a
 // Worker's response, the body goes from the pipe to the client in C (invocation.js asks the
 // stream for its `source`): no JavaScript runs per chunk on this side.
-export function pipeStream(id) {
-  const rec = { wake: null };
+export function pipeStream(id, { rpc = false } = {}) {
+  const rec = { wake: null, rpc };
   readers.set(id, rec);
   const source = {
     length: -1,
@@ -223,9 +228,9 @@ export function respondToCaller(invocationId, wire) {
 
 // ---- the caller ---------------------------------------------------------------------------
 
-function call(binding, kind, a, b, c, d) {
+function call(binding, kind, a, b, c, d, e) {
   const ticket = nextTicket++;
-  const why = ops.serviceCall(ticket, binding.service, kind, a, b, c, d);
+  const why = ops.serviceCall(ticket, binding.service, kind, a, b, c, d, e);
   if (why) throw new Error(`Service binding "${binding.name}" could not call "${binding.service}": ${why}`);
   return new Promise((resolve, reject) => waiting.set(ticket, { resolve, reject, binding, rpc: kind === "rpc" }));
 }
@@ -257,20 +262,33 @@ async function serviceFetch(binding, input, init) {
   return reply;
 }
 
-// Objects structured clone would flatten to an empty {} but that workerd passes over RPC
-// (bodies as streams): refused wherever they are in the value, so that a method never gets
-// an empty object instead. The walk follows what structured clone copies: array elements,
-// own enumerable properties, Map entries and Set members.
-function refuseUnpassable(value) {
-  if (value === null || typeof value !== "object") return;
-  const streams = ops.loadedModule("streams_setup.js");
+// ---- RPC values ---------------------------------------------------------------------------
+//
+// An RPC value (the arguments, or a method's result) crosses as the structured clone of
+// [value, markers, pipes]. A ReadableStream anywhere in it is replaced in the clone by a
+// marker, an empty object listed in `markers`; structured clone keeps identity within one
+// value, so the receiver finds each marker again, and puts in its place the stream of the
+// pipe at the same index in `pipes`. The sender pumps the stream into that pipe, with
+// backpressure, as for bodies. A Request, Response or WritableStream is refused
+// (DataCloneError): structured clone would flatten it to {} and hearth does not pass it yet.
+
+// The ReadableStreams in `value`, found where structured clone looks (array elements, own
+// enumerable properties, Map entries, Set members); throws for what cannot be passed.
+function streamsIn(value) {
+  const found = [];
+  if (value === null || typeof value !== "object") return found;
+  const s = streams();
   const seen = new Set();
   const pending = [value];
   while (pending.length > 0) {
     const v = pending.pop();
     if (seen.has(v)) continue;
     seen.add(v);
-    const name = unpassableName(v, streams);
+    if (s.isReadableStream(v)) {
+      found.push(v);
+      continue;
+    }
+    const name = v instanceof Request ? "Request" : v instanceof Response ? "Response" : v instanceof s.WritableStream ? "WritableStream" : null;
     if (name !== null) throw new DOMException(`hearth cannot pass a ${name} over RPC yet.`, "DataCloneError");
     const push = (x) => {
       if (x !== null && typeof x === "object") pending.push(x);
@@ -288,25 +306,139 @@ function refuseUnpassable(value) {
       for (const key of Object.keys(v)) push(v[key]);
     }
   }
+  return found;
 }
 
-function unpassableName(value, streams) {
-  if (value instanceof Request) return "Request";
-  if (value instanceof Response) return "Response";
-  if (streams !== null && streams.isReadableStream(value)) return "ReadableStream";
-  if (streams !== null && value instanceof streams.WritableStream) return "WritableStream";
-  return null;
+// Objects whose clone structured clone makes on its own (no stream can be inside them).
+function isLeaf(v) {
+  return ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error;
+}
+
+// A copy of `root` with each stream replaced by its marker (markerOf), sharing and cycles
+// kept; the sender's own objects are left as they are.
+function withMarkers(root, markerOf) {
+  const copies = new Map();
+  const copy = (v) => {
+    if (v === null || typeof v !== "object") return v;
+    const marker = markerOf.get(v);
+    if (marker !== undefined) return marker;
+    let out = copies.get(v);
+    if (out !== undefined) return out;
+    if (isLeaf(v)) return v;
+    if (Array.isArray(v)) {
+      out = new Array(v.length);
+      copies.set(v, out);
+      for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
+    } else if (v instanceof Map) {
+      out = new Map();
+      copies.set(v, out);
+      for (const [k, x] of v) out.set(copy(k), copy(x));
+    } else if (v instanceof Set) {
+      out = new Set();
+      copies.set(v, out);
+      for (const x of v) out.add(copy(x));
+    } else {
+      out = {};
+      copies.set(v, out);
+      for (const key of Object.keys(v)) out[key] = copy(v[key]);
+    }
+    return out;
+  };
+  return copy(root);
+}
+
+// The receiver's side of withMarkers, in place on the freshly deserialized value.
+function withStreams(root, streamOf) {
+  const sub = (x) => streamOf.get(x) ?? x;
+  if (streamOf.has(root)) return streamOf.get(root);
+  const seen = new Set();
+  const pending = [root];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (v === null || typeof v !== "object" || seen.has(v) || streamOf.has(v) || isLeaf(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        pending.push(v[i]);
+        v[i] = sub(v[i]);
+      }
+    } else if (v instanceof Map) {
+      const entries = [...v];
+      v.clear();
+      for (const [k, x] of entries) {
+        pending.push(k, x);
+        v.set(sub(k), sub(x));
+      }
+    } else if (v instanceof Set) {
+      const members = [...v];
+      v.clear();
+      for (const x of members) {
+        pending.push(x);
+        v.add(sub(x));
+      }
+    } else {
+      for (const key of Object.keys(v)) {
+        pending.push(v[key]);
+        v[key] = sub(v[key]);
+      }
+    }
+  }
+  return root;
+}
+
+// The sender's side: { bytes, pipes (a Float64Array, or null), pump() → Promise }. pump()
+// starts moving each stream into its pipe and settles when all are done. Throws a
+// DataCloneError (or a TypeError for a locked stream) before touching any stream.
+function encodeRpcValue(value) {
+  const found = streamsIn(value);
+  if (found.length === 0) {
+    try {
+      return { bytes: ops.serialize([value]), pipes: null, pump: null };
+    } catch (err) {
+      throw dataCloneError(err);
+    }
+  }
+  for (const stream of found) {
+    if (streams().isLocked(stream)) throw new TypeError("A ReadableStream passed over RPC must not be locked.");
+  }
+  const markerOf = new Map(found.map((stream) => [stream, {}]));
+  const pipes = found.map(() => ops.pipeOpen());
+  let bytes;
+  try {
+    bytes = ops.serialize([withMarkers(value, markerOf), [...markerOf.values()], pipes]);
+  } catch (err) {
+    for (const id of pipes) {
+      ops.pipeCancel(id);
+      ops.pipeClose(id);
+    }
+    throw dataCloneError(err);
+  }
+  const pump = () => Promise.all(found.map((stream, i) => pumpInto(pipes[i], streams().acquireBodyReader(stream)).catch(() => {})));
+  return { bytes, pipes: new Float64Array(pipes), pump };
+}
+
+// The receiver's side: the value, with a stream reading each pipe in place of its marker.
+function decodeRpcValue(bytes) {
+  const [value, markers, pipes] = ops.deserialize(bytes);
+  if (markers === undefined) return value;
+  return withStreams(value, new Map(markers.map((marker, i) => [marker, pipeStream(pipes[i], { rpc: true })])));
 }
 
 async function rpc(binding, method, args) {
-  let bytes;
-  refuseUnpassable(args);
+  const out = encodeRpcValue(args);
+  let reply;
   try {
-    bytes = ops.serialize(args);
+    reply = call(binding, "rpc", binding.entrypoint ?? "", method, out.bytes, out.pipes);
   } catch (err) {
-    throw dataCloneError(err);
+    for (const id of out.pipes ?? []) {
+      ops.pipeCancel(id);
+      ops.pipeClose(id);
+    }
+    throw err;
   }
-  return call(binding, "rpc", binding.entrypoint ?? "", method, bytes);
+  // The caller's invocation stays open while its streams are still being read.
+  if (out.pump !== null) ops.loadModule("invocation.js").keepOpenUntil(ops.currentInvocation(), out.pump());
+  return reply;
 }
 
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -336,7 +468,7 @@ export function settle(ticket, status, statusText, headerLines, body, rpcBytes, 
     }
     let value;
     try {
-      value = revive(ops.deserialize(rpcBytes));
+      value = revive(rpcOk ? decodeRpcValue(rpcBytes) : ops.deserialize(rpcBytes));
     } catch (err) {
       w.reject(err);
       return;

@@ -321,7 +321,7 @@ const CLONE_FRONT = `export default {
           sym: await caught(() => env.BACK.inspect([Symbol("s")])),
           returnsFn: await caught(() => env.BACK.returnsFunction()),
           request: await caught(() => env.BACK.inspect(new Request("http://x/"))),
-          stream: await caught(() => env.BACK.inspect(new ReadableStream())),
+          writable: await caught(() => env.BACK.inspect(new WritableStream())),
           nestedRequest: await caught(() => env.BACK.inspect({ list: [1, { req: new Request("http://x/") }] })),
           nestedStream: await caught(() => env.BACK.inspect(new Map([["k", new Set([new WritableStream()])]]))),
           returnsNested: await caught(() => env.BACK.returnsNestedResponse()),
@@ -534,7 +534,7 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.equal(c.sentUntouched, true);
 
     const e = await json("/clone-errors");
-    for (const k of ["fn", "sym", "returnsFn", "request", "stream", "returnsResponse", "nestedRequest", "nestedStream", "returnsNested"]) {
+    for (const k of ["fn", "sym", "returnsFn", "request", "writable", "returnsResponse", "nestedRequest", "nestedStream", "returnsNested"]) {
       assert.equal(e[k].ok, false, k);
       assert.equal(e[k].name, "DataCloneError", k);
       assert.equal(e[k].isDOMException, true, k);
@@ -544,7 +544,7 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.match(e.returnsFn.message, /function/);
     // Values workerd passes by reference or as streams are refused rather than sent empty.
     assert.equal(e.request.message, "hearth cannot pass a Request over RPC yet.");
-    assert.equal(e.stream.message, "hearth cannot pass a ReadableStream over RPC yet.");
+    assert.equal(e.writable.message, "hearth cannot pass a WritableStream over RPC yet.");
     assert.equal(e.returnsResponse.message, "hearth cannot pass a Response over RPC yet.");
     // Also inside arrays, objects, Maps and Sets (and through a cycle).
     assert.equal(e.nestedRequest.message, "hearth cannot pass a Request over RPC yet.");
@@ -631,6 +631,215 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     const growthMiB = (peak - before) / 1024;
     console.log(`# 100 MiB through a service binding: RSS ${(before / 1024).toFixed(1)} MiB → peak ${(peak / 1024).toFixed(1)} MiB (+${growthMiB.toFixed(1)} MiB)`);
     if (!SANITIZED) assert.ok(growthMiB < 24, `RSS grew by ${growthMiB.toFixed(1)} MiB`);
+  } finally {
+    await s.stop();
+  }
+});
+
+// ReadableStreams as RPC arguments and results (as workerd passes them): anywhere in the value,
+// streamed with backpressure through the same pipes as bodies.
+const STREAM_FRONT = `
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const text = async (stream) => {
+  let out = "";
+  for await (const chunk of stream) out += dec.decode(chunk, { stream: true });
+  return out;
+};
+const chunks = (...parts) => new ReadableStream({
+  pull(c) {
+    if (parts.length) c.enqueue(enc.encode(parts.shift()));
+    else c.close();
+  },
+});
+const caught = async (f) => {
+  try {
+    return { ok: true, value: await f() };
+  } catch (e) {
+    return { ok: false, name: e.name, message: e.message };
+  }
+};
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    switch (url.pathname) {
+      case "/args": {
+        // A stream as an argument, two nested ones, and one shared by two places.
+        const shared = chunks("s", "hared");
+        const got = await env.BACK.readAll(chunks("top", "-level"), { list: [1, chunks("in ", "a list")], map: new Map([["k", chunks("in a map")]]), again: shared, same: shared });
+        return Response.json(got);
+      }
+      case "/results": {
+        const r = await env.BACK.produce(["one ", "two ", "three"]);
+        const nested = await env.BACK.produceNested();
+        return Response.json({
+          top: r instanceof ReadableStream && await text(r),
+          nested: [nested.n, await text(nested.streams[0]), await text(nested.byName.get("x"))],
+        });
+      }
+      case "/pingpong": {
+        // Both ways at once: each answer needs the question written after the previous
+        // answer was read, so neither stream can cross whole.
+        const { readable, writable } = new TransformStream();
+        const w = writable.getWriter();
+        const answers = (await env.BACK.answer(readable)).getReader();
+        const seen = [];
+        for (const q of ["q1", "q2", "q3"]) {
+          await w.write(enc.encode(q));
+          const { value } = await answers.read();
+          seen.push(dec.decode(value));
+        }
+        await w.close();
+        return Response.json({ seen, done: (await answers.read()).done });
+      }
+      case "/backpressure": {
+        await env.BACK.reset();
+        const reader = (await env.BACK.endless()).getReader();
+        for (let i = 0; i < 3; i++) await reader.read();
+        await new Promise((r) => setTimeout(r, 100));
+        const a = await env.BACK.stats();
+        await new Promise((r) => setTimeout(r, 100));
+        const b = await env.BACK.stats();
+        await reader.cancel("enough");
+        let c = await env.BACK.stats();
+        for (let i = 0; i < 50 && c.cancelled === null; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          c = await env.BACK.stats();
+        }
+        return Response.json({ a, b, c });
+      }
+      case "/errors": {
+        const broken = new ReadableStream({
+          pull(c) { c.error(new RangeError("source broke")); },
+        });
+        const locked = chunks("x");
+        locked.getReader();
+        const failing = await env.BACK.failing();
+        return Response.json({
+          argError: await caught(() => env.BACK.readAll(broken, {})),
+          resultError: await caught(() => text(failing)),
+          locked: await caught(() => env.BACK.readAll(locked, {})),
+          notBytes: await caught(() => env.BACK.readAll(new ReadableStream({ start(c) { c.enqueue("a string"); c.close(); } }), {})),
+        });
+      }
+      case "/unread": {
+        // The callee returns without reading: the caller's stream is cancelled, and the
+        // caller's request still ends.
+        let cancelled = null;
+        const stream = new ReadableStream({
+          pull(c) { c.enqueue(new Uint8Array(65536)); },
+          cancel(reason) { cancelled = String(reason?.message ?? reason); },
+        });
+        await env.BACK.ignore(stream);
+        for (let i = 0; i < 100 && cancelled === null; i++) await new Promise((r) => setTimeout(r, 10));
+        return Response.json({ cancelled });
+      }
+    }
+    return new Response("?", { status: 404 });
+  },
+};
+`;
+
+const STREAM_BACK = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const text = async (stream) => {
+  let out = "";
+  for await (const chunk of stream) out += dec.decode(chunk, { stream: true });
+  return out;
+};
+let produced = 0;
+let cancelled = null;
+export default class extends WorkerEntrypoint {
+  async readAll(top, rest) {
+    const out = { top: top instanceof ReadableStream && await text(top) };
+    if (rest.list) out.list = [rest.list[0], await text(rest.list[1])];
+    if (rest.map) out.map = await text(rest.map.get("k"));
+    if (rest.again) out.shared = [rest.again === rest.same, await text(rest.again)];
+    return out;
+  }
+  produce(parts) {
+    return new ReadableStream({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (parts.length) c.enqueue(enc.encode(parts.shift()));
+        else c.close();
+      },
+    });
+  }
+  produceNested() {
+    const one = (t) => new ReadableStream({ start(c) { c.enqueue(enc.encode(t)); c.close(); } });
+    return { n: 7, streams: [one("in an array")], byName: new Map([["x", one("in a map")]]) };
+  }
+  answer(questions) {
+    const reader = questions.getReader();
+    return new ReadableStream({
+      async pull(c) {
+        const { value, done } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(enc.encode("a:" + dec.decode(value)));
+      },
+    });
+  }
+  endless() {
+    return new ReadableStream({
+      async pull(c) {
+        await new Promise((r) => setTimeout(r, 1));
+        produced++;
+        c.enqueue(new Uint8Array(65536));
+      },
+      cancel(reason) { cancelled = String(reason?.message ?? reason); },
+    });
+  }
+  failing() {
+    let step = 0;
+    return new ReadableStream({
+      pull(c) {
+        if (step++ === 0) c.enqueue(enc.encode("partial"));
+        else c.error(new TypeError("broke mid-stream"));
+      },
+    });
+  }
+  ignore(stream) { return "ignored"; }
+  reset() { produced = 0; cancelled = null; }
+  stats() { return { produced, cancelled }; }
+}
+`;
+
+test("hearth dev: ReadableStreams cross RPC as arguments and results, anywhere in the value", async () => {
+  const front = project({ "wrangler.toml": FRONT_TOML, "index.js": STREAM_FRONT });
+  const back = project({ "wrangler.toml": BACK_TOML, "index.js": STREAM_BACK });
+  const s = await startDev([front, back], ["--threads", "1"]);
+  try {
+    const json = async (p) => {
+      const r = await s.fetch(p);
+      assert.equal(r.status, 200, `${p}: ${r.status}\n${s.stderr}`);
+      return r.json();
+    };
+    assert.deepEqual(await json("/args"), {
+      top: "top-level", list: [1, "in a list"], map: "in a map", shared: [true, "shared"],
+    });
+    assert.deepEqual(await json("/results"), { top: "one two three", nested: [7, "in an array", "in a map"] });
+    assert.deepEqual(await json("/pingpong"), { seen: ["a:q1", "a:q2", "a:q3"], done: true });
+
+    // A slow reader holds an endless producer a bounded number of chunks ahead; cancelling
+    // the caller's stream cancels the callee's.
+    const bp = await json("/backpressure");
+    assert.ok(bp.a.produced < 16, `produced ${bp.a.produced} chunks for 3 read`);
+    assert.equal(bp.b.produced, bp.a.produced, "the producer kept going while nobody read");
+    assert.match(String(bp.c.cancelled), /cancelled the body/);
+
+    const e = await json("/errors");
+    // Whatever breaks the sender's stream, the receiver's fails as in workerd.
+    const disconnected = { ok: false, name: "Error", message: "ReadableStream received over RPC disconnected prematurely." };
+    assert.deepEqual(e.argError, disconnected);
+    assert.deepEqual(e.resultError, disconnected);
+    assert.deepEqual(e.notBytes, disconnected);
+    assert.deepEqual(e.locked, { ok: false, name: "TypeError", message: "A ReadableStream passed over RPC must not be locked." });
+
+    const u = await json("/unread");
+    assert.match(String(u.cancelled), /cancelled the body/);
   } finally {
     await s.stop();
   }

@@ -96,6 +96,27 @@ export default class extends WorkerEntrypoint {
     return root;
   }
 
+  // A stream in, a stream out: upper-cased as it arrives.
+  shout(stream) {
+    calls++;
+    const dec = new TextDecoder();
+    const enc = new TextEncoder();
+    return stream.pipeThrough(
+      new TransformStream({
+        transform(chunk, c) {
+          c.enqueue(enc.encode(dec.decode(chunk, { stream: true }).toUpperCase()));
+        },
+      }),
+    );
+  }
+
+  async lengths({ parts, label }) {
+    calls++;
+    const out = [];
+    for (const part of parts) out.push((await new Response(part).arrayBuffer()).byteLength);
+    return { label, out };
+  }
+
   count() {
     return calls;
   }

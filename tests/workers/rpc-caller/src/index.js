@@ -96,6 +96,20 @@ export default {
         for (const kind of url.searchParams.get("kinds").split(",")) out[kind] = await caught(U.fail(kind));
         return Response.json(out);
       }
+      // ReadableStreams as an argument (also nested) and as a result, streamed both ways; the
+      // caller's request body goes to the callee through RPC and comes back upper-cased.
+      case "/streams": {
+        const enc = new TextEncoder();
+        const one = (t) => new ReadableStream({ start(c) { c.enqueue(enc.encode(t)); c.close(); } });
+        const shouted = await U.shout(request.body ?? one("(no body)"));
+        const nested = await U.lengths({ parts: [one("abc"), one("defgh")], label: "two" });
+        const broken = new ReadableStream({ pull(c) { c.error(new RangeError("source broke")); } });
+        return Response.json({
+          shouted: shouted instanceof ReadableStream ? await new Response(shouted).text() : typeof shouted,
+          nested,
+          broken: await caught(U.lengths({ parts: [broken], label: "broken" })),
+        });
+      }
     }
     return new Response("not found\n", { status: 404 });
   },
