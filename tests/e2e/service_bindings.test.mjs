@@ -638,7 +638,8 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
 
 // ReadableStreams as RPC arguments and results (as workerd passes them): anywhere in the value,
 // streamed with backpressure through the same pipes as bodies.
-const STREAM_FRONT = `
+// Both Workers' text(stream): the whole stream, decoded.
+const STREAM_HELPERS = `
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const text = async (stream) => {
@@ -646,6 +647,9 @@ const text = async (stream) => {
   for await (const chunk of stream) out += dec.decode(chunk, { stream: true });
   return out;
 };
+`;
+
+const STREAM_FRONT = `${STREAM_HELPERS}
 const chunks = (...parts) => new ReadableStream({
   pull(c) {
     if (parts.length) c.enqueue(enc.encode(parts.shift()));
@@ -742,13 +746,7 @@ export default {
 
 const STREAM_BACK = `
 import { WorkerEntrypoint } from "cloudflare:workers";
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-const text = async (stream) => {
-  let out = "";
-  for await (const chunk of stream) out += dec.decode(chunk, { stream: true });
-  return out;
-};
+${STREAM_HELPERS}
 let produced = 0;
 let cancelled = null;
 export default class extends WorkerEntrypoint {
