@@ -9,7 +9,8 @@
 // (ops.serialize / ops.deserialize, src/js/clone.cpp): cycles and shared references are kept,
 // as are Map, Set, Date, RegExp, ArrayBuffer, typed arrays, BigInt, undefined, -0 and Errors
 // (name, message, stack); functions and symbols are refused with a DataCloneError.
-// ReadableStreams in RPC values cross as pipes (see "RPC values" below).
+// ReadableStreams, Requests and Responses in RPC values cross with their bodies in pipes (see
+// "RPC values" below).
 //
 // Bodies that are streams cross as pipes (src/platform/service_pipe.h): the callee's Response
 // body reaches the caller chunk by chunk as it is produced, and a caller's request body that
@@ -265,16 +266,26 @@ async function serviceFetch(binding, input, init) {
 // ---- RPC values ---------------------------------------------------------------------------
 //
 // An RPC value (the arguments, or a method's result) crosses as the structured clone of
-// [value, markers, pipes]. A ReadableStream anywhere in it is replaced in the clone by a
-// marker, an empty object listed in `markers`; structured clone keeps identity within one
-// value, so the receiver finds each marker again, and puts in its place the stream of the
-// pipe at the same index in `pipes`. The sender pumps the stream into that pipe, with
-// backpressure, as for bodies. A Request, Response or WritableStream is refused
-// (DataCloneError): structured clone would flatten it to {} and hearth does not pass it yet.
+// [value, markers, descriptors]. A ReadableStream, Request or Response anywhere in it is
+// replaced in the clone by a marker, an empty object listed in `markers`; structured clone
+// keeps identity within one value, so the receiver finds each marker again and puts in its
+// place what the descriptor at the same index describes: a stream reading a pipe, or a
+// Request or Response (method, URL, status, headers) whose body reads one. The sender pumps
+// each stream or body into its pipe, with backpressure, as for bodies. A WritableStream is
+// refused (DataCloneError): structured clone would flatten it to {}.
 
-// The ReadableStreams in `value`, found where structured clone looks (array elements, own
-// enumerable properties, Map entries, Set members); throws for what cannot be passed.
-function streamsIn(value) {
+// What crosses as a descriptor: "stream", "request", "response", or null (cloned).
+function passedAs(v, s) {
+  if (s.isReadableStream(v)) return "stream";
+  if (v instanceof Request) return "request";
+  if (v instanceof Response) return "response";
+  if (v instanceof s.WritableStream) throw new DOMException("hearth cannot pass a WritableStream over RPC yet.", "DataCloneError");
+  return null;
+}
+
+// The objects of `value` that cross as descriptors, found where structured clone looks (array
+// elements, own enumerable properties, Map entries, Set members).
+function passedObjectsIn(value) {
   const found = [];
   if (value === null || typeof value !== "object") return found;
   const s = streams();
@@ -284,12 +295,10 @@ function streamsIn(value) {
     const v = pending.pop();
     if (seen.has(v)) continue;
     seen.add(v);
-    if (s.isReadableStream(v)) {
+    if (passedAs(v, s) !== null) {
       found.push(v);
       continue;
     }
-    const name = v instanceof Request ? "Request" : v instanceof Response ? "Response" : v instanceof s.WritableStream ? "WritableStream" : null;
-    if (name !== null) throw new DOMException(`hearth cannot pass a ${name} over RPC yet.`, "DataCloneError");
     const push = (x) => {
       if (x !== null && typeof x === "object") pending.push(x);
     };
@@ -309,13 +318,13 @@ function streamsIn(value) {
   return found;
 }
 
-// Objects whose clone structured clone makes on its own (no stream can be inside them).
+// Objects whose clone structured clone makes on its own (nothing passed is inside them).
 function isLeaf(v) {
   return ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error;
 }
 
-// A copy of `root` with each stream replaced by its marker (markerOf), sharing and cycles
-// kept; the sender's own objects are left as they are.
+// A copy of `root` with each passed object replaced by its marker (markerOf), sharing and
+// cycles kept; the sender's own objects are left as they are.
 function withMarkers(root, markerOf) {
   const copies = new Map();
   const copy = (v) => {
@@ -348,14 +357,14 @@ function withMarkers(root, markerOf) {
 }
 
 // The receiver's side of withMarkers, in place on the freshly deserialized value.
-function withStreams(root, streamOf) {
-  const sub = (x) => streamOf.get(x) ?? x;
-  if (streamOf.has(root)) return streamOf.get(root);
+function withPassed(root, passedOf) {
+  const sub = (x) => passedOf.get(x) ?? x;
+  if (passedOf.has(root)) return passedOf.get(root);
   const seen = new Set();
   const pending = [root];
   while (pending.length > 0) {
     const v = pending.pop();
-    if (v === null || typeof v !== "object" || seen.has(v) || streamOf.has(v) || isLeaf(v)) continue;
+    if (v === null || typeof v !== "object" || seen.has(v) || passedOf.has(v) || isLeaf(v)) continue;
     seen.add(v);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
@@ -386,11 +395,23 @@ function withStreams(root, streamOf) {
   return root;
 }
 
+// Throws, before anything is touched, if a passed object's stream cannot be read.
+function checkReadable(o, kind, s) {
+  if (kind === "stream") {
+    if (s.isLocked(o)) throw new TypeError("A ReadableStream passed over RPC must not be locked.");
+    return;
+  }
+  const what = kind === "request" ? "Request" : "Response";
+  if (o.bodyUsed) throw new TypeError(`The body of a ${what} passed over RPC has already been used.`);
+  if (o.body !== null && s.isLocked(o.body)) throw new TypeError(`The body of a ${what} passed over RPC must not be locked.`);
+  if (kind === "response" && o.webSocket) throw new DOMException("hearth cannot pass a WebSocket Response over RPC.", "DataCloneError");
+}
+
 // The sender's side: { bytes, pipes (a Float64Array, or null), pump() → Promise }. pump()
-// starts moving each stream into its pipe and settles when all are done. Throws a
-// DataCloneError (or a TypeError for a locked stream) before touching any stream.
+// starts moving each stream or body into its pipe and settles when all are done. Throws a
+// DataCloneError (or a TypeError for a locked or used stream) before touching any stream.
 function encodeRpcValue(value) {
-  const found = streamsIn(value);
+  const found = passedObjectsIn(value);
   if (found.length === 0) {
     try {
       return { bytes: ops.serialize([value]), pipes: null, pump: null };
@@ -398,14 +419,31 @@ function encodeRpcValue(value) {
       throw dataCloneError(err);
     }
   }
-  for (const stream of found) {
-    if (streams().isLocked(stream)) throw new TypeError("A ReadableStream passed over RPC must not be locked.");
-  }
-  const markerOf = new Map(found.map((stream) => [stream, {}]));
-  const pipes = found.map(() => ops.pipeOpen());
+  const s = streams();
+  const kinds = found.map((o) => passedAs(o, s));
+  found.forEach((o, i) => checkReadable(o, kinds[i], s));
+  const pipes = [];
+  const sources = [];
+  const pipeFor = (stream) => {
+    if (stream === null) return null;
+    pipes.push(ops.pipeOpen());
+    sources.push(stream);
+    return pipes[pipes.length - 1];
+  };
+  const descriptors = found.map((o, i) => {
+    switch (kinds[i]) {
+      case "stream":
+        return { kind: "stream", body: pipeFor(o) };
+      case "request":
+        return { kind: "request", method: o.method, url: o.url, headers: [...o.headers], redirect: o.redirect, body: pipeFor(o.body) };
+      default:
+        return { kind: "response", status: o.status, statusText: o.statusText, headers: [...o.headers], body: pipeFor(o.body) };
+    }
+  });
+  const markerOf = new Map(found.map((o) => [o, {}]));
   let bytes;
   try {
-    bytes = ops.serialize([withMarkers(value, markerOf), [...markerOf.values()], pipes]);
+    bytes = ops.serialize([withMarkers(value, markerOf), [...markerOf.values()], descriptors]);
   } catch (err) {
     for (const id of pipes) {
       ops.pipeCancel(id);
@@ -413,15 +451,23 @@ function encodeRpcValue(value) {
     }
     throw dataCloneError(err);
   }
-  const pump = () => Promise.all(found.map((stream, i) => pumpInto(pipes[i], streams().acquireBodyReader(stream)).catch(() => {})));
-  return { bytes, pipes: new Float64Array(pipes), pump };
+  const pump = () => Promise.all(sources.map((stream, i) => pumpInto(pipes[i], s.acquireBodyReader(stream)).catch(() => {})));
+  return { bytes, pipes: pipes.length > 0 ? new Float64Array(pipes) : null, pump: pipes.length > 0 ? pump : null };
 }
 
-// The receiver's side: the value, with a stream reading each pipe in place of its marker.
+// What a descriptor describes, on the receiver's side.
+function revivePassed(d) {
+  const body = d.body === null ? null : pipeStream(d.body, { rpc: true });
+  if (d.kind === "stream") return body;
+  if (d.kind === "request") return new Request(d.url, { method: d.method, headers: d.headers, redirect: d.redirect, body });
+  return new Response(body, { status: d.status, statusText: d.statusText, headers: d.headers });
+}
+
+// The receiver's side: the value, with what each marker stands for in its place.
 function decodeRpcValue(bytes) {
-  const [value, markers, pipes] = ops.deserialize(bytes);
+  const [value, markers, descriptors] = ops.deserialize(bytes);
   if (markers === undefined) return value;
-  return withStreams(value, new Map(markers.map((marker, i) => [marker, pipeStream(pipes[i], { rpc: true })])));
+  return withPassed(value, new Map(markers.map((marker, i) => [marker, revivePassed(descriptors[i])])));
 }
 
 async function rpc(binding, method, args) {

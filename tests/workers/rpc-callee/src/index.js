@@ -117,6 +117,16 @@ export default class extends WorkerEntrypoint {
     return { label, out };
   }
 
+  async answer({ request }) {
+    calls++;
+    const body = request.body === null ? "(none)" : await request.text();
+    return new Response(`${request.method} ${new URL(request.url).pathname}: ${body}`, {
+      status: 203,
+      statusText: "Answered",
+      headers: { "x-echoed": request.headers.get("x-tag") ?? "-" },
+    });
+  }
+
   count() {
     return calls;
   }

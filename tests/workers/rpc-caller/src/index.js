@@ -110,6 +110,17 @@ export default {
           broken: await caught(U.lengths({ parts: [broken], label: "broken" })),
         });
       }
+      // A Request (the incoming one, with its body) as an argument, a Response as the result.
+      case "/request-response": {
+        const res = await U.answer({ request });
+        return Response.json({
+          isResponse: res instanceof Response,
+          status: res.status,
+          statusText: res.statusText,
+          echoed: res.headers.get("x-echoed"),
+          body: await res.text(),
+        });
+      }
     }
     return new Response("not found\n", { status: 404 });
   },
