@@ -26,9 +26,12 @@
 //       build/tools/wsload (bench/wsload.c). `make bench` builds both tools, and so does this
 //       script, next to the hearth binary under test, when they are missing (WSLOAD_BIN and
 //       ORIGIN_BIN override)
+//   (k) service binding RPC: a Worker answering each request with one RPC call to another
+//       Worker's WorkerEntrypoint, with an object argument and result, then with a 16 KiB
+//       ReadableStream result returned as the response body
 //
 // The two servers never run at the same time. Usage: node bench/run.mjs [--duration S]
-// [--only a,b,c,d,e,f,g,h,i,j] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
+// [--only a,b,c,d,e,f,g,h,i,j,k] [--connections N] [--rounds N]. Prints a Markdown report and writes it to
 // bench/out/report-<date>.md.
 import { spawn, execFileSync } from "node:child_process";
 import http from "node:http";
@@ -60,7 +63,7 @@ const opt = (name, dflt) => {
 };
 const DURATION = Number(opt("--duration", "10"));
 const CONNECTIONS = Number(opt("--connections", "32"));
-const ONLY = opt("--only", "a,b,c,d,e,f,g,h,i,j").split(",");
+const ONLY = opt("--only", "a,b,c,d,e,f,g,h,i,j,k").split(",");
 // (d) compares hearth with itself, so the machine's noise is the whole story: alternate.
 const ROUNDS = Number(opt("--rounds", "3"));
 
@@ -620,6 +623,82 @@ const config :Workerd.Config = (
   }
 }
 
+// (k): service binding RPC. `front` answers each request with the result of one RPC call to
+// `back`'s WorkerEntrypoint: an object argument, an object result (kind=object), or a
+// ReadableStream result of 16 KiB that front returns as its body (kind=stream).
+const RPC_FRONT = `export default {
+  async fetch(request, env) {
+    const kind = new URL(request.url).searchParams.get("kind") ?? "object";
+    if (kind === "stream") return new Response(await env.BACK.bytes(16384));
+    const found = await env.BACK.lookup({ id: 42, fields: ["name", "tags"], at: Date.now() });
+    return Response.json(found);
+  },
+};
+`;
+const RPC_BACK = `import { WorkerEntrypoint } from "cloudflare:workers";
+const chunk = new Uint8Array(16384).fill(120);
+export default class extends WorkerEntrypoint {
+  lookup(q) {
+    return { id: q.id, name: "item-" + q.id, tags: ["a", "b", "c"], price: 12.5, seen: q.at > 0 };
+  }
+  bytes(n) {
+    let left = n;
+    return new ReadableStream({
+      type: "bytes",
+      pull(c) {
+        const piece = chunk.slice(0, Math.min(left, chunk.length));
+        left -= piece.length;
+        c.enqueue(piece);
+        if (left === 0) c.close();
+      },
+    });
+  }
+}
+`;
+
+async function rpcScenario(which, kind) {
+  const base = mkdtempSync(path.join(tmpdir(), "hearth-bench-rpc-"));
+  const front = path.join(base, "front");
+  const back = path.join(base, "back");
+  mkdirSync(front);
+  mkdirSync(back);
+  writeFileSync(path.join(front, "index.js"), RPC_FRONT);
+  writeFileSync(path.join(back, "index.js"), RPC_BACK);
+  writeFileSync(path.join(front, "wrangler.toml"), `name = "front"\nmain = "index.js"\ncompatibility_date = "2024-09-23"\n[[services]]\nbinding = "BACK"\nservice = "back"\n`);
+  writeFileSync(path.join(back, "wrangler.toml"), `name = "back"\nmain = "index.js"\ncompatibility_date = "2024-09-23"\n`);
+  const url = (server) => `${server.url}/?kind=${kind}`;
+  let server;
+  if (which === "hearth") {
+    server = await startHearth([front, back]);
+  } else {
+    const p = port();
+    writeFileSync(path.join(OUT, "rpc-front.js"), RPC_FRONT);
+    writeFileSync(path.join(OUT, "rpc-back.js"), RPC_BACK);
+    const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [
+    (name = "front", worker = (modules = [(name = "index.js", esModule = embed "rpc-front.js")], compatibilityDate = "2024-09-23", bindings = [(name = "BACK", service = "back")])),
+    (name = "back", worker = (modules = [(name = "index.js", esModule = embed "rpc-back.js")], compatibilityDate = "2024-09-23"))
+  ],
+  sockets = [(name = "s0", address = "127.0.0.1:${p}", http = (), service = "front")]
+);
+`;
+    writeFileSync(path.join(OUT, "workerd-rpc.capnp"), config);
+    const child = spawn(WORKERD, ["serve", path.join(OUT, "workerd-rpc.capnp")], { cwd: OUT, stdio: ["ignore", "pipe", "pipe"] });
+    server = { child, url: `http://127.0.0.1:${p}` };
+  }
+  try {
+    await waitHttp(url(server));
+    try {
+      execFileSync("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${Math.max(2, Math.round(DURATION / 3))}s`, url(server)], { stdio: "ignore" });
+    } catch {}
+    return measure(server.child, url(server));
+  } finally {
+    await stop(server.child);
+    rmSync(base, { recursive: true, force: true });
+  }
+}
+
 // (j): WebSocket echo. wsload runs in its own process (spawned, so that this one can sample the
 // server's RSS while the 100 connections are open); a warm-up run first, then the measured one.
 const WS_CONNECTIONS = 100;
@@ -712,6 +791,10 @@ if (ONLY.includes("j")) {
       "workerd",
       ROUNDS,
     );
+}
+if (ONLY.includes("k")) {
+  await scenario("(k) service binding RPC, object argument and result", (which) => rpcScenario(which, "object"), "workerd", ROUNDS);
+  await scenario("(k) service binding RPC, 16 KiB ReadableStream result returned as the body", (which) => rpcScenario(which, "stream"), "workerd", ROUNDS);
 }
 let rawMemcached = null;
 if (ONLY.includes("h")) {
