@@ -8,10 +8,10 @@
  *   serviceReturn(invocationId, ok, bytes, pipes (Float64Array) | null) — the callee's RPC
  *       method settled (serialized result, or the error it threw)
  *
- * An RPC value's ReadableStreams cross as pipes (service.js encodeRpcValue): the sender writes
- * them, their ids travel inside the serialized value, and `pipes` lists them here so that the
- * receiver becomes their reader when it gets the value, and so that they are cancelled when
- * it never does.
+ * An RPC value's streams and bodies cross as pipes (service.js encodeRpcValue): their ids
+ * travel inside the serialized value, and `pipes` lists them here so that the receiver becomes
+ * their reader when it gets the value (their writer, for a WritableStream's pipe, listed as a
+ * negative id), and so that they are cancelled (or failed) when it never does.
  *   serviceRespondStart(invocationId, status, [name, value, ...], statusText) → pipe id — the
  *       callee's Response has a streamed body, which it writes into that pipe
  *
@@ -53,12 +53,21 @@ typedef struct hop {
     size_t rpc_pipe_count;
 } hop;
 
-void service_rpc_pipes_handed(shard *sh, const double *pipes, size_t n, uint64_t reader) {
+void service_rpc_pipes_handed(shard *sh, const double *pipes, size_t n, uint64_t receiver) {
     for (size_t i = 0; i < n; i++) {
-        if (reader)
-            service_pipe_set_reader(sh, pipes[i], reader);
-        else
-            service_pipe_cancel(sh, pipes[i]);
+        /* A negative id: the pipe of a WritableStream, which the receiver writes. */
+        double id = pipes[i] < 0 ? -pipes[i] : pipes[i];
+        if (pipes[i] < 0) {
+            if (receiver)
+                service_pipe_set_writer(sh, id, receiver);
+            else
+                service_pipe_abandon(sh, id);
+        } else {
+            if (receiver)
+                service_pipe_set_reader(sh, id, receiver);
+            else
+                service_pipe_cancel(sh, id);
+        }
     }
 }
 

@@ -34,9 +34,11 @@ typedef struct service_call {
     size_t pipe_count;
 } service_call;
 
-/* The pipes of an RPC value's streams now have `reader` (the callee, or the caller getting a
- * result); with reader 0, nobody will read them (the call did not start, the caller is gone). */
-void service_rpc_pipes_handed(shard *sh, const double *pipes, size_t n, uint64_t reader);
+/* The pipes of an RPC value's streams now have `receiver` (the callee, or the caller getting a
+ * result) as their reader, or as their writer for a negative id (a WritableStream's pipe);
+ * with receiver 0 nobody will use them (the call did not start, the caller is gone): they are
+ * cancelled, or failed. */
+void service_rpc_pipes_handed(shard *sh, const double *pipes, size_t n, uint64_t receiver);
 
 /* The callee inv answered (from send_response): deliver to its caller. */
 void service_deliver_response(invocation *inv, int status, const char *reason,

@@ -157,6 +157,12 @@ void service_pipe_set_reader(shard *sh, double id, uint64_t reader) {
     if (p) p->reader = reader;
 }
 
+void service_pipe_set_writer(shard *sh, double id, uint64_t writer) {
+    (void)sh;
+    service_pipe *p = pipe_find(id);
+    if (p) p->writer = writer;
+}
+
 /* The reader is gone or wants no more: drop what is queued, tell the writer. */
 static void pipe_cancel(service_pipe *p) {
     if (!p->cancelled) {
@@ -189,6 +195,15 @@ static void pipe_fail(service_pipe *p, const void *err, size_t len) {
     p->wake_reader = true;
     if (p->splice && p->splice_end == SPLICE_RUNNING) p->splice_end = SPLICE_ABORT;
     wake(p);
+}
+
+void service_pipe_abandon(shard *sh, double id) {
+    (void)sh;
+    service_pipe *p = pipe_find(id);
+    if (!p || p->closing || p->writer_done) return;
+    p->writer_done = true;
+    pipe_fail(p, "", 0);
+    pipe_maybe_free(p);
 }
 
 void service_pipes_invocation_ended(shard *sh, uint64_t id) {
@@ -319,7 +334,9 @@ static void op_pipe_open(js_call *c) {
         js_throw(c, "Error", "a body can only be streamed while the Worker handles an event");
         return;
     }
-    js_ret_number(c, service_pipe_open(sh, js_call_async_id(c), 0));
+    uint64_t me = js_call_async_id(c);
+    bool for_reading = js_arg_bool(c, 0);
+    js_ret_number(c, service_pipe_open(sh, for_reading ? 0 : me, for_reading ? me : 0));
 }
 
 static void op_pipe_write(js_call *c) {

@@ -14,7 +14,8 @@
  * (service_pipes_invocation_ended), so the other side never waits forever.
  *
  * Ops (JavaScript, see service.js):
- *   pipeOpen() → id                       a pipe the current invocation writes
+ *   pipeOpen(forReading) → id             a pipe the current invocation writes (or, with
+ *                                         forReading, reads: an RPC WritableStream's)
  *   pipeWrite(id, bytes) → bytes queued, or -1 when the reader is gone (stop producing)
  *   pipeWaitDrain(id)                     wake me ("servicePipe" id, "write") when drained
  *   pipeClose(id) / pipeError(id, bytes)  the end; bytes: the error (engine serialize)
@@ -40,8 +41,14 @@ double service_pipe_open(shard *sh, uint64_t writer, uint64_t reader);
 /* The reader of pipe `id` is now invocation `reader` (the callee that got the body). */
 void service_pipe_set_reader(shard *sh, double id, uint64_t reader);
 
+/* The writer of pipe `id` is now invocation `writer` (the receiver of an RPC WritableStream). */
+void service_pipe_set_writer(shard *sh, double id, uint64_t writer);
+
 /* Nobody will read pipe `id` (its reader could not start, or is gone). */
 void service_pipe_cancel(shard *sh, double id);
+
+/* Nobody will write pipe `id`: its reader sees it fail. */
+void service_pipe_abandon(shard *sh, double id);
 
 /* Invocation `id` ended: cancel what it reads, fail what it writes. */
 void service_pipes_invocation_ended(shard *sh, uint64_t id);

@@ -9,8 +9,8 @@
 // (ops.serialize / ops.deserialize, src/js/clone.cpp): cycles and shared references are kept,
 // as are Map, Set, Date, RegExp, ArrayBuffer, typed arrays, BigInt, undefined, -0 and Errors
 // (name, message, stack); functions and symbols are refused with a DataCloneError.
-// ReadableStreams, Requests and Responses in RPC values cross with their bodies in pipes (see
-// "RPC values" below).
+// ReadableStreams, WritableStreams, Requests and Responses in RPC values cross with their
+// bodies in pipes (see "RPC values" below).
 //
 // Bodies that are streams cross as pipes (src/platform/service_pipe.h): the callee's Response
 // body reaches the caller chunk by chunk as it is produced, and a caller's request body that
@@ -249,7 +249,7 @@ async function serviceFetch(binding, input, init) {
     return call(binding, "fetch", request.method, request.url, headers, body);
   }
   const reader = streams().acquireBodyReader(stream);
-  const pipe = ops.pipeOpen();
+  const pipe = ops.pipeOpen(false);
   let reply;
   try {
     reply = call(binding, "fetch", request.method, request.url, headers, pipe);
@@ -266,20 +266,21 @@ async function serviceFetch(binding, input, init) {
 // ---- RPC values ---------------------------------------------------------------------------
 //
 // An RPC value (the arguments, or a method's result) crosses as the structured clone of
-// [value, markers, descriptors]. A ReadableStream, Request or Response anywhere in it is
+// [value, markers, descriptors]. A ReadableStream, WritableStream, Request or Response in it is
 // replaced in the clone by a marker, an empty object listed in `markers`; structured clone
 // keeps identity within one value, so the receiver finds each marker again and puts in its
 // place what the descriptor at the same index describes: a stream reading a pipe, or a
 // Request or Response (method, URL, status, headers) whose body reads one. The sender pumps
-// each stream or body into its pipe, with backpressure, as for bodies. A WritableStream is
-// refused (DataCloneError): structured clone would flatten it to {}.
+// each stream or body into its pipe, with backpressure, as for bodies. A WritableStream crosses
+// the other way: the receiver gets a WritableStream writing into a pipe that the sender reads
+// into the original.
 
-// What crosses as a descriptor: "stream", "request", "response", or null (cloned).
+// What crosses as a descriptor: "stream", "writable", "request", "response", or null (cloned).
 function passedAs(v, s) {
   if (s.isReadableStream(v)) return "stream";
+  if (v instanceof s.WritableStream) return "writable";
   if (v instanceof Request) return "request";
   if (v instanceof Response) return "response";
-  if (v instanceof s.WritableStream) throw new DOMException("hearth cannot pass a WritableStream over RPC yet.", "DataCloneError");
   return null;
 }
 
@@ -401,6 +402,10 @@ function checkReadable(o, kind, s) {
     if (s.isLocked(o)) throw new TypeError("A ReadableStream passed over RPC must not be locked.");
     return;
   }
+  if (kind === "writable") {
+    if (o.locked) throw new TypeError("A WritableStream passed over RPC must not be locked.");
+    return;
+  }
   const what = kind === "request" ? "Request" : "Response";
   if (o.bodyUsed) throw new TypeError(`The body of a ${what} passed over RPC has already been used.`);
   if (o.body !== null && s.isLocked(o.body)) throw new TypeError(`The body of a ${what} passed over RPC must not be locked.`);
@@ -422,11 +427,12 @@ function encodeRpcValue(value) {
   const s = streams();
   const kinds = found.map((o) => passedAs(o, s));
   found.forEach((o, i) => checkReadable(o, kinds[i], s));
-  const pipes = [];
+  const pipes = []; // for C: a WritableStream's pipe, which the receiver writes, is negative
   const sources = [];
+  const sinks = [];
   const pipeFor = (stream) => {
     if (stream === null) return null;
-    pipes.push(ops.pipeOpen());
+    pipes.push(ops.pipeOpen(false));
     sources.push(stream);
     return pipes[pipes.length - 1];
   };
@@ -434,6 +440,12 @@ function encodeRpcValue(value) {
     switch (kinds[i]) {
       case "stream":
         return { kind: "stream", body: pipeFor(o) };
+      case "writable": {
+        const id = ops.pipeOpen(true);
+        pipes.push(-id);
+        sinks.push([id, o]);
+        return { kind: "writable", body: id };
+      }
       case "request":
         return { kind: "request", method: o.method, url: o.url, headers: [...o.headers], redirect: o.redirect, body: pipeFor(o.body) };
       default:
@@ -446,17 +458,59 @@ function encodeRpcValue(value) {
     bytes = ops.serialize([withMarkers(value, markerOf), [...markerOf.values()], descriptors]);
   } catch (err) {
     for (const id of pipes) {
-      ops.pipeCancel(id);
-      ops.pipeClose(id);
+      ops.pipeCancel(Math.abs(id));
+      ops.pipeClose(Math.abs(id));
     }
     throw dataCloneError(err);
   }
-  const pump = () => Promise.all(sources.map((stream, i) => pumpInto(pipes[i], s.acquireBodyReader(stream)).catch(() => {})));
+  const readables = pipes.filter((id) => id > 0);
+  const pump = () =>
+    Promise.all([
+      ...sources.map((stream, i) => pumpInto(readables[i], s.acquireBodyReader(stream)).catch(() => {})),
+      ...sinks.map(([id, writable]) => pipeStream(id, { rpc: true }).pipeTo(writable).catch(() => {})),
+    ]);
   return { bytes, pipes: pipes.length > 0 ? new Float64Array(pipes) : null, pump: pipes.length > 0 ? pump : null };
+}
+
+// The receiver's WritableStream of an RPC value: bytes written go into pipe `id`, which the
+// sender reads into its own stream; a write waits while the sender is behind.
+function pipeWritable(id) {
+  const rec = { drain: null, cancelled: false, reader: { cancel: () => Promise.resolve() } };
+  writers.set(id, rec);
+  const done = () => writers.delete(id);
+  return new (streams().WritableStream)({
+    async write(chunk) {
+      let bytes;
+      if (chunk instanceof ArrayBuffer) bytes = new Uint8Array(chunk);
+      else if (ArrayBuffer.isView(chunk)) bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      else throw new TypeError("This WritableStream only supports writing byte types.");
+      if (bytes.byteLength === 0) return;
+      const queued = rec.cancelled ? -1 : ops.pipeWrite(id, bytes);
+      if (queued < 0) {
+        done();
+        throw new Error(RPC_STREAM_FAILURE.replace("ReadableStream", "WritableStream"));
+      }
+      if (queued > PIPE_HIGH_WATER) {
+        await new Promise((resolve) => {
+          rec.drain = resolve;
+          ops.pipeWaitDrain(id);
+        });
+      }
+    },
+    close() {
+      done();
+      ops.pipeClose(id);
+    },
+    abort(reason) {
+      done();
+      ops.pipeError(id, serializeThrown(reason));
+    },
+  });
 }
 
 // What a descriptor describes, on the receiver's side.
 function revivePassed(d) {
+  if (d.kind === "writable") return pipeWritable(d.body);
   const body = d.body === null ? null : pipeStream(d.body, { rpc: true });
   if (d.kind === "stream") return body;
   if (d.kind === "request") return new Request(d.url, { method: d.method, headers: d.headers, redirect: d.redirect, body });

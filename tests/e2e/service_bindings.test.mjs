@@ -320,8 +320,6 @@ const CLONE_FRONT = `export default {
           fn: await caught(() => env.BACK.inspect({ f: () => 1 })),
           sym: await caught(() => env.BACK.inspect([Symbol("s")])),
           returnsFn: await caught(() => env.BACK.returnsFunction()),
-          writable: await caught(() => env.BACK.inspect(new WritableStream())),
-          nestedStream: await caught(() => env.BACK.inspect(new Map([["k", new Set([new WritableStream()])]]))),
           thrownValue: await caught(() => env.BACK.throwsValue()),
           thrownRange: await caught(() => env.BACK.throwsRange()),
         });
@@ -528,7 +526,7 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.equal(c.sentUntouched, true);
 
     const e = await json("/clone-errors");
-    for (const k of ["fn", "sym", "returnsFn", "writable", "nestedStream"]) {
+    for (const k of ["fn", "sym", "returnsFn"]) {
       assert.equal(e[k].ok, false, k);
       assert.equal(e[k].name, "DataCloneError", k);
       assert.equal(e[k].isDOMException, true, k);
@@ -536,10 +534,6 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.match(e.fn.message, /function/);
     assert.match(e.sym.message, /symbol/);
     assert.match(e.returnsFn.message, /function/);
-    // A WritableStream (workerd passes it) is refused rather than sent empty, also inside
-    // arrays, objects, Maps and Sets.
-    assert.equal(e.writable.message, "hearth cannot pass a WritableStream over RPC yet.");
-    assert.equal(e.nestedStream.message, "hearth cannot pass a WritableStream over RPC yet.");
     // A thrown non-Error crosses as an Error of its text, as in workerd; a thrown RangeError as
     // a RangeError.
     assert.deepEqual(e.thrownValue, { ok: false, name: "Error", message: "[object Object]", code: null, isDOMException: false, isRangeError: false });
@@ -728,12 +722,33 @@ export default {
           got,
           res: [res instanceof Response, res.status, res.statusText, res.headers.get("x-made"), res.headers.getSetCookie(), await res.text()],
           nested: [nested.label, nested.responses[0].status, await nested.responses[0].text(), nested.responses[1].body],
+          wsResponse: await caught(() => env.BACK.wsResponse()),
           usedBody: await caught(async () => {
             const used = new Response("x");
             await used.text();
             return env.BACK.makeResponse(used);
           }),
         });
+      }
+      case "/writable": {
+        // The callee writes into the caller's WritableStream (passed inside a Map in a Set).
+        const got = [];
+        let closed = false;
+        let aborted = null;
+        const sink = () => new WritableStream({
+          write(chunk) { got.push(dec.decode(chunk)); },
+          close() { closed = true; },
+          abort(reason) { aborted = String(reason?.message ?? reason); },
+        });
+        const result = await env.BACK.writeInto(new Set([new Map([["out", sink()]])]), ["one", "two", "three"]);
+        for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+        const first = { result, got: [...got], closed };
+        // A callee that ends without closing it: the caller's stream is aborted.
+        got.length = 0;
+        closed = false;
+        await env.BACK.writeAndLeave(sink());
+        for (let i = 0; i < 100 && aborted === null; i++) await new Promise((r) => setTimeout(r, 10));
+        return Response.json({ first, second: { got, closed, aborted } });
       }
       case "/unread": {
         // The callee returns without reading: the caller's stream is cancelled, and the
@@ -820,8 +835,25 @@ export default class extends WorkerEntrypoint {
     headers.append("set-cookie", "b=2");
     return new Response(chunks(text, "!"), { status: 201, statusText: "Made", headers });
   }
+  wsResponse() {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    return new Response(null, { status: 101, webSocket: client });
+  }
   wrapResponse() {
     return { label: "wrapped", responses: [new Response("inner", { status: 202 }), new Response(null, { status: 204 })] };
+  }
+  async writeInto(set, words) {
+    const writable = [...set][0].get("out");
+    const w = writable.getWriter();
+    for (const word of words) await w.write(enc.encode(word));
+    await w.close();
+    return { isWritable: writable instanceof WritableStream, wrote: words.length };
+  }
+  writeAndLeave(writable) {
+    const w = writable.getWriter();
+    w.write(enc.encode("partial"));
+    return "left";
   }
   ignore(stream) { return "ignored"; }
   reset() { produced = 0; cancelled = null; }
@@ -867,7 +899,13 @@ test("hearth dev: ReadableStreams cross RPC as arguments and results, anywhere i
       ],
       res: [true, 201, "Made", "yes", ["a=1", "b=2"], "made!"],
       nested: ["wrapped", 202, "inner", null],
+      wsResponse: { ok: false, name: "DataCloneError", message: "hearth cannot pass a WebSocket Response over RPC." },
       usedBody: { ok: false, name: "TypeError", message: "The body of a Response passed over RPC has already been used." },
+    });
+
+    assert.deepEqual(await json("/writable"), {
+      first: { result: { isWritable: true, wrote: 3 }, got: ["one", "two", "three"], closed: true },
+      second: { got: ["partial"], closed: false, aborted: "ReadableStream received over RPC disconnected prematurely." },
     });
 
     const u = await json("/unread");

@@ -117,6 +117,15 @@ export default class extends WorkerEntrypoint {
     return { label, out };
   }
 
+  async writeWords({ into }, words) {
+    calls++;
+    const writer = into.getWriter();
+    const enc = new TextEncoder();
+    for (const word of words) await writer.write(enc.encode(word + ";"));
+    await writer.close();
+    return words.length;
+  }
+
   async answer({ request }) {
     calls++;
     const body = request.body === null ? "(none)" : await request.text();

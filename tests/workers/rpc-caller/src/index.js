@@ -110,6 +110,13 @@ export default {
           broken: await caught(U.lengths({ parts: [broken], label: "broken" })),
         });
       }
+      // A WritableStream as an argument: the callee writes into it, the caller reads what
+      // arrives on the other side of its TransformStream.
+      case "/writable": {
+        const { readable, writable } = new TransformStream();
+        const [wrote, text] = await Promise.all([U.writeWords({ into: writable }, ["alpha", "beta", "gamma"]), new Response(readable).text()]);
+        return Response.json({ wrote, text });
+      }
       // A Request (the incoming one, with its body) as an argument, a Response as the result.
       case "/request-response": {
         const res = await U.answer({ request });
