@@ -110,6 +110,12 @@ static void remove_project(char *dir) {
     free(dir);
 }
 
+static void remove_file_in(const char *dir, const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(unlink(path), 0);
+}
+
 static void write_file(const char *dir, const char *name, const char *text) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -790,6 +796,31 @@ static void test_wrangler_environment_errors_and_secrets(void **state) {
     json_decref(b);
     worker_config_free(&c);
     config_diag_free(&d);
+
+    /* wrangler.json: the same rules on the same tree. */
+    remove_file_in(dir, "wrangler.toml");
+    write_file(dir, "wrangler.json",
+               "{\n"
+               "  \"name\": \"j\", \"main\": \"a.js\", \"vars\": { \"WHO\": \"top\" },\n"
+               "  \"env\": { \"ok\": { \"vars\": { \"WHO\": \"json-env\" } } }\n"
+               "}\n");
+    assert_int_equal(load_project_env(dir, "ok", &c, &d), 0);
+    assert_string_equal(c.name, "j-ok");
+    b = bindings_of(&c);
+    /* .dev.vars.ok (a secret) overrides the environment's var of the same name. */
+    assert_text_binding(b, "WHO", "secret_text", "ok");
+    json_decref(b);
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_file_in(dir, ".dev.vars.ok");
+    remove_file_in(dir, ".dev.vars");
+    assert_int_equal(load_project_env(dir, "ok", &c, &d), 0);
+    b = bindings_of(&c);
+    assert_text_binding(b, "WHO", "plain_text", "json-env");
+    json_decref(b);
+    worker_config_free(&c);
+    config_diag_free(&d);
+    remove_file_in(dir, "wrangler.json");
 
     /* "env" that is not a table. */
     write_file(dir, "wrangler.toml", "name = \"n\"\nmain = \"a.js\"\nenv = 3\n");
