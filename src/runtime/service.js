@@ -304,7 +304,7 @@ function passedObjectsIn(value) {
       if (x !== null && typeof x === "object") pending.push(x);
     };
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) push(v[i]);
+      forEachIndex(v, (i) => push(v[i]));
     } else if (v instanceof Map) {
       for (const [k, x] of v) {
         push(k);
@@ -317,6 +317,16 @@ function passedObjectsIn(value) {
     }
   }
   return found;
+}
+
+// Calls fn(i) for the indexes of an array's elements: all of them for an ordinary array, only
+// those present for a long one, which may be sparse (a[1e9] = x must not cost 1e9 steps).
+function forEachIndex(array, fn) {
+  if (array.length <= 65536) {
+    for (let i = 0; i < array.length; i++) fn(i);
+    return;
+  }
+  for (const key of Object.keys(array)) if (String(key >>> 0) === key) fn(key >>> 0);
 }
 
 // Objects whose clone structured clone makes on its own (nothing passed is inside them).
@@ -338,7 +348,7 @@ function withMarkers(root, markerOf) {
     if (Array.isArray(v)) {
       out = new Array(v.length);
       copies.set(v, out);
-      for (let i = 0; i < v.length; i++) out[i] = copy(v[i]);
+      forEachIndex(v, (i) => (out[i] = copy(v[i])));
     } else if (v instanceof Map) {
       out = new Map();
       copies.set(v, out);
@@ -368,10 +378,10 @@ function withPassed(root, passedOf) {
     if (v === null || typeof v !== "object" || seen.has(v) || passedOf.has(v) || isLeaf(v)) continue;
     seen.add(v);
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
+      forEachIndex(v, (i) => {
         pending.push(v[i]);
         v[i] = sub(v[i]);
-      }
+      });
     } else if (v instanceof Map) {
       const entries = [...v];
       v.clear();

@@ -655,6 +655,10 @@ export default {
         // A stream as an argument, two nested ones, and one shared by two places.
         const shared = chunks("s", "hared");
         const got = await env.BACK.readAll(chunks("top", "-level"), { list: [1, chunks("in ", "a list")], map: new Map([["k", chunks("in a map")]]), again: shared, same: shared });
+        // A sparse array: only its elements are visited, not its length.
+        const sparse = [];
+        sparse[2 ** 31] = chunks("far away");
+        got.sparse = await env.BACK.readSparse(sparse);
         return Response.json(got);
       }
       case "/results": {
@@ -781,6 +785,9 @@ export default class extends WorkerEntrypoint {
     if (rest.again) out.shared = [rest.again === rest.same, await text(rest.again)];
     return out;
   }
+  async readSparse(a) {
+    return [a.length, Object.keys(a).length, await text(a[2 ** 31])];
+  }
   produce(parts) {
     return new ReadableStream({
       async pull(c) {
@@ -872,7 +879,7 @@ test("hearth dev: ReadableStreams cross RPC as arguments and results, anywhere i
       return r.json();
     };
     assert.deepEqual(await json("/args"), {
-      top: "top-level", list: [1, "in a list"], map: "in a map", shared: [true, "shared"],
+      top: "top-level", list: [1, "in a list"], map: "in a map", shared: [true, "shared"], sparse: [2 ** 31 + 1, 1, "far away"],
     });
     assert.deepEqual(await json("/results"), { top: "one two three", nested: [7, "in an array", "in a map"] });
     assert.deepEqual(await json("/pingpong"), { seen: ["a:q1", "a:q2", "a:q3"], done: true });
