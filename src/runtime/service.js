@@ -474,9 +474,21 @@ function encodeRpcValue(value) {
     throw dataCloneError(err);
   }
   const readables = pipes.filter((id) => id > 0);
+  // One stream reachable twice (a Request and its own body, say) can only be read once: the
+  // second pipe fails instead.
+  const pumpOne = (id, stream) => {
+    let reader;
+    try {
+      reader = s.acquireBodyReader(stream);
+    } catch (err) {
+      ops.pipeError(id, serializeThrown(err));
+      return Promise.resolve();
+    }
+    return pumpInto(id, reader).catch(() => {});
+  };
   const pump = () =>
     Promise.all([
-      ...sources.map((stream, i) => pumpInto(readables[i], s.acquireBodyReader(stream)).catch(() => {})),
+      ...sources.map((stream, i) => pumpOne(readables[i], stream)),
       ...sinks.map(([id, writable]) => pipeStream(id, { rpc: true }).pipeTo(writable).catch(() => {})),
     ]);
   return { bytes, pipes: pipes.length > 0 ? new Float64Array(pipes) : null, pump: pipes.length > 0 ? pump : null };

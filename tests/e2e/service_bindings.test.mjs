@@ -727,6 +727,11 @@ export default {
           res: [res instanceof Response, res.status, res.statusText, res.headers.get("x-made"), res.headers.getSetCookie(), await res.text()],
           nested: [nested.label, nested.responses[0].status, await nested.responses[0].text(), nested.responses[1].body],
           wsResponse: await caught(() => env.BACK.wsResponse()),
+          // A Request and its own body in one value: the body can be read only once.
+          twice: await (async () => {
+            const r = new Request("https://example.com/", { method: "POST", body: chunks("once") });
+            return caught(() => env.BACK.readBoth(r, r.body));
+          })(),
           usedBody: await caught(async () => {
             const used = new Response("x");
             await used.text();
@@ -842,6 +847,10 @@ export default class extends WorkerEntrypoint {
     headers.append("set-cookie", "b=2");
     return new Response(chunks(text, "!"), { status: 201, statusText: "Made", headers });
   }
+  async readBoth(request, body) {
+    const results = await Promise.allSettled([request.text(), text(body)]);
+    return results.map((r) => (r.status === "fulfilled" ? r.value : r.reason.message)).sort();
+  }
   wsResponse() {
     const [client, server] = Object.values(new WebSocketPair());
     server.accept();
@@ -907,6 +916,7 @@ test("hearth dev: ReadableStreams cross RPC as arguments and results, anywhere i
       res: [true, 201, "Made", "yes", ["a=1", "b=2"], "made!"],
       nested: ["wrapped", 202, "inner", null],
       wsResponse: { ok: false, name: "DataCloneError", message: "hearth cannot pass a WebSocket Response over RPC." },
+      twice: { ok: true, value: ["ReadableStream received over RPC disconnected prematurely.", "once"] },
       usedBody: { ok: false, name: "TypeError", message: "The body of a Response passed over RPC has already been used." },
     });
 
