@@ -422,6 +422,14 @@ function checkReadable(o, kind, s) {
   if (kind === "response" && o.webSocket) throw new DOMException("hearth cannot pass a WebSocket Response over RPC.", "DataCloneError");
 }
 
+// Frees pipes opened for a value that never left (ids as for C: negative for a WritableStream's).
+function dropPipes(ids) {
+  for (const id of ids) {
+    ops.pipeCancel(Math.abs(id));
+    ops.pipeClose(Math.abs(id));
+  }
+}
+
 // The sender's side: { bytes, pipes (a Float64Array, or null), pump() → Promise }. pump()
 // starts moving each stream or body into its pipe and settles when all are done. Throws a
 // DataCloneError (or a TypeError for a locked or used stream) before touching any stream.
@@ -467,10 +475,7 @@ function encodeRpcValue(value) {
   try {
     bytes = ops.serialize([withMarkers(value, markerOf), [...markerOf.values()], descriptors]);
   } catch (err) {
-    for (const id of pipes) {
-      ops.pipeCancel(Math.abs(id));
-      ops.pipeClose(Math.abs(id));
-    }
+    dropPipes(pipes);
     throw dataCloneError(err);
   }
   const readables = pipes.filter((id) => id > 0);
@@ -552,10 +557,7 @@ async function rpc(binding, method, args) {
   try {
     reply = call(binding, "rpc", binding.entrypoint ?? "", method, out.bytes, out.pipes);
   } catch (err) {
-    for (const id of out.pipes ?? []) {
-      ops.pipeCancel(id);
-      ops.pipeClose(id);
-    }
+    if (out.pipes !== null) dropPipes(out.pipes);
     throw err;
   }
   // The caller's invocation stays open while its streams are still being read.
