@@ -37,16 +37,15 @@ cfg_value *cfg_new_bool(bool b, int line) {
     return v;
 }
 
+bool cfg_has_text(cfg_type type) {
+    return type == CFG_STRING || type == CFG_DATETIME || type == CFG_DATETIME_LOCAL ||
+           type == CFG_DATE_LOCAL || type == CFG_TIME_LOCAL;
+}
+
 void cfg_free(cfg_value *v) {
     if (!v) return;
+    if (cfg_has_text(v->type)) free(v->u.str.ptr);
     switch (v->type) {
-    case CFG_STRING:
-    case CFG_DATETIME:
-    case CFG_DATETIME_LOCAL:
-    case CFG_DATE_LOCAL:
-    case CFG_TIME_LOCAL:
-        free(v->u.str.ptr);
-        break;
     case CFG_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++) cfg_free(v->u.arr.items[i]);
         free(v->u.arr.items);
@@ -67,16 +66,12 @@ void cfg_free(cfg_value *v) {
 
 cfg_value *cfg_clone(const cfg_value *v) {
     cfg_value *c = cfg_new(v->type, v->line);
-    switch (v->type) {
-    case CFG_STRING:
-    case CFG_DATETIME:
-    case CFG_DATETIME_LOCAL:
-    case CFG_DATE_LOCAL:
-    case CFG_TIME_LOCAL:
-        c->u.str.ptr = xmalloc(v->u.str.len + 1);
-        memcpy(c->u.str.ptr, v->u.str.ptr, v->u.str.len + 1);
+    if (cfg_has_text(v->type)) {
+        c->u.str.ptr = xmemdup0(v->u.str.ptr, v->u.str.len);
         c->u.str.len = v->u.str.len;
-        break;
+        return c;
+    }
+    switch (v->type) {
     case CFG_ARRAY:
         for (size_t i = 0; i < v->u.arr.len; i++) cfg_array_push(c, cfg_clone(v->u.arr.items[i]));
         break;

@@ -56,6 +56,8 @@ cfg_value *cfg_new_integer(int64_t v, int line);
 cfg_value *cfg_new_float(double v, int line);
 cfg_value *cfg_new_bool(bool v, int line);
 void cfg_free(cfg_value *v);
+/* True for the types whose value is text in u.str: strings and the date/time kinds. */
+bool cfg_has_text(cfg_type type);
 /* A deep copy, lines included. */
 cfg_value *cfg_clone(const cfg_value *v);
 

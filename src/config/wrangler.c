@@ -499,13 +499,8 @@ static void load_tail_consumers(loader *l, const cfg_value *doc) {
 }
 
 static json_t *cfg_to_json(const cfg_value *v) {
+    if (cfg_has_text(v->type)) return json_stringn(v->u.str.ptr, v->u.str.len);
     switch (v->type) {
-    case CFG_STRING:
-    case CFG_DATETIME:
-    case CFG_DATETIME_LOCAL:
-    case CFG_DATE_LOCAL:
-    case CFG_TIME_LOCAL:
-        return json_stringn(v->u.str.ptr, v->u.str.len);
     case CFG_INTEGER:
         return json_integer(v->u.i);
     /* json_real() fails (NULL) for NaN and infinities, which TOML allows; they become null,
@@ -528,8 +523,9 @@ static json_t *cfg_to_json(const cfg_value *v) {
             json_object_set_new(o, v->u.tab.keys[i], cfg_to_json(v->u.tab.vals[i]));
         return o;
     }
+    default:
+        return json_null();
     }
-    return json_null();
 }
 
 static void add_binding(json_t *bindings, const char *type, const char *name, const char *field,

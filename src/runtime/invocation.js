@@ -112,16 +112,22 @@ function maybeDone(state) {
   ops.invocationDone(state.id);
 }
 
-// Keeps invocation `id` open (like ctx.waitUntil) until `promise` settles: service.js's
-// streams still being written to the other side of a service binding.
-export function keepOpenUntil(id, promise) {
-  const state = live.get(id);
-  if (!state) return;
+// Keeps the invocation open until `promise` (the runtime's own work: a body being written, a
+// socket still open) settles.
+function holdOpen(state, promise) {
   state.waiting++;
-  promise.finally(() => {
+  const done = () => {
     state.waiting--;
     maybeDone(state);
-  });
+  };
+  promise.then(done, done);
+}
+
+// The same for invocation `id`: service.js's streams still being written to the other side of
+// a service binding.
+export function keepOpenUntil(id, promise) {
+  const state = live.get(id);
+  if (state) holdOpen(state, promise);
 }
 
 export class ExecutionContext {
@@ -202,11 +208,7 @@ function send(state, response) {
       return;
     }
     state.responded = true;
-    state.waiting++;
-    closed.then(() => {
-      state.waiting--;
-      maybeDone(state);
-    });
+    holdOpen(state, closed);
     return;
   }
   state.responded = true;
@@ -233,11 +235,7 @@ function send(state, response) {
       fail(state, err);
       return;
     }
-    state.waiting++;
-    sent.then(() => {
-      state.waiting--;
-      maybeDone(state);
-    });
+    holdOpen(state, sent);
     return;
   }
   if (wire.stream) {
@@ -249,11 +247,7 @@ function send(state, response) {
     }
     const codec = coding === null ? null : createCodec(coding, false, "Content-Encoding");
     ops.respondStart(state.id, wire.status, wire.headers, codec === null ? wire.length : -1, wire.statusText);
-    state.waiting++;
-    streamOut(state, wire, codec).then(() => {
-      state.waiting--;
-      maybeDone(state);
-    });
+    holdOpen(state, streamOut(state, wire, codec));
     return;
   }
   let body = wire.body;
@@ -331,7 +325,7 @@ export function startRpc(worker, id, entrypoint, method, argsBytes) {
     const out = svc.rpcResult(ok, value);
     ops.serviceReturn(id, out.ok, out.bytes, out.pipes);
     // The result's streams are written after the return, while the invocation stays open.
-    if (out.pump !== null) keepOpenUntil(id, out.pump());
+    if (out.pump !== null) holdOpen(state, out.pump());
     maybeDone(state);
   };
   try {

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import zlib from "node:zlib";
-import { startDev, worker } from "./lib/harness.mjs";
+import { startDev, worker, listenLoopback, closeServer } from "./lib/harness.mjs";
 
 const SOURCE = `
 export default {
@@ -82,15 +82,13 @@ before(async () => {
     res.writeHead(200, { "content-type": "text/plain", "content-encoding": enc, "content-length": data.length });
     res.end(data);
   });
-  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
-  originUrl = `http://127.0.0.1:${origin.address().port}`;
+  originUrl = `http://127.0.0.1:${await listenLoopback(origin)}`;
   server = await startDev(worker(SOURCE), ["--threads", "1"]);
 });
 
 after(async () => {
   await server?.stop();
-  origin?.closeAllConnections?.();
-  origin?.close();
+  closeServer(origin);
 });
 
 const via = (route, what) => `${route}?u=${encodeURIComponent(originUrl + what)}`;

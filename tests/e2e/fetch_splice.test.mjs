@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
-import { startDev, worker, sleep, SLOW, SANITIZED, rssKiB, sendGenerated } from "./lib/harness.mjs";
+import { startDev, worker, sleep, SLOW, SANITIZED, rssKiB, sendGenerated, drainSamplingRss, listenLoopback, closeServer } from "./lib/harness.mjs";
 
 const SOURCE = `
 export default {
@@ -108,15 +108,13 @@ function handle(req, res) {
 
 before(async () => {
   origin = http.createServer(handle);
-  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
-  originUrl = `http://127.0.0.1:${origin.address().port}`;
+  originUrl = `http://127.0.0.1:${await listenLoopback(origin)}`;
   server = await startDev(worker(SOURCE), ["--threads", "1"]);
 });
 
 after(async () => {
   await server?.stop();
-  origin?.closeAllConnections?.();
-  origin?.close();
+  closeServer(origin);
 });
 
 const via = (route, what) => `${route}?u=${encodeURIComponent(originUrl + what)}`;
@@ -163,15 +161,9 @@ test("1 GiB passes through without the process growing", async () => {
   const before = rssKiB(server.child.pid);
   const res = await server.fetch(via("/pass", "/huge"));
   assert.equal(res.headers.get("content-length"), String(HUGE));
-  let total = 0;
-  let peak = before;
-  let n = 0;
-  for await (const chunk of res.body) {
-    total += chunk.length;
-    if (++n % 64 === 0) peak = Math.max(peak, rssKiB(server.child.pid));
-  }
+  const { total, peak } = await drainSamplingRss(res.body, server.child.pid);
   assert.equal(total, HUGE);
-  const grown = Math.max(peak, rssKiB(server.child.pid)) - before;
+  const grown = peak - before;
   // ASan keeps freed memory in quarantine, so RSS says nothing there.
   if (!SANITIZED) assert.ok(grown < 8 * 1024, `RSS grew by ${grown} KiB while passing 1 GiB through`);
 });

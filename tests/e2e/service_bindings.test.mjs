@@ -4,8 +4,7 @@
 // `hearth serve` with both deployed by the CLI, and a bad binding in an upload.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { startDev, startServe, project, run, writeFiles, sleep, SLOW, SANITIZED } from "./lib/harness.mjs";
+import { startDev, startServe, project, run, writeFiles, sleep, SLOW, SANITIZED, rssKiB, drainSamplingRss } from "./lib/harness.mjs";
 
 const FRONT_TOML = `name = "front"
 main = "index.js"
@@ -501,11 +500,6 @@ export default class extends WorkerEntrypoint {
 }
 `;
 
-function rssKiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) : 0;
-}
-
 test("hearth dev: RPC values cross as structured clones; bodies stream between Workers", async () => {
   const front = project({ "wrangler.toml": FRONT_TOML, "index.js": CLONE_FRONT });
   const back = project({ "wrangler.toml": BACK_TOML, "index.js": CLONE_BACK });
@@ -601,16 +595,9 @@ test("hearth dev: RPC values cross as structured clones; bodies stream between W
     assert.equal((await warm.arrayBuffer()).byteLength, 32 * 1024 * 1024);
     const pid = s.child.pid;
     const before = rssKiB(pid);
-    let peak = before;
     const r = await s.fetch("/big?mb=100");
     assert.equal(r.status, 200);
-    let total = 0;
-    let n = 0;
-    for await (const chunk of r.body) {
-      total += chunk.byteLength;
-      if (++n % 64 === 0) peak = Math.max(peak, rssKiB(pid));
-    }
-    peak = Math.max(peak, rssKiB(pid));
+    const { total, peak } = await drainSamplingRss(r.body, pid);
     assert.equal(total, 100 * 1024 * 1024);
     const growthMiB = (peak - before) / 1024;
     console.log(`# 100 MiB through a service binding: RSS ${(before / 1024).toFixed(1)} MiB → peak ${(peak / 1024).toFixed(1)} MiB (+${growthMiB.toFixed(1)} MiB)`);

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { startDev, worker, sleep, SLOW, SANITIZED, rssKiB, sendGenerated } from "./lib/harness.mjs";
+import { startDev, worker, sleep, SLOW, SANITIZED, rssKiB, sendGenerated, drainSamplingRss, listenLoopback, closeServer } from "./lib/harness.mjs";
 
 const SOURCE = `
 let globalScopeError = null;
@@ -327,8 +327,7 @@ before(async () => {
   origin = http.createServer(handle);
   origin.keepAliveTimeout = 30000;
   origin.on("connection", () => connections++);
-  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
-  originUrl = `http://127.0.0.1:${origin.address().port}`;
+  originUrl = `http://127.0.0.1:${await listenLoopback(origin)}`;
 
   // An HTTPS origin with a self-signed certificate.
   tlsDir = mkdtempSync(path.join(tmpdir(), "hearth-tls-"));
@@ -341,18 +340,15 @@ before(async () => {
     { key: readFileSync(path.join(tlsDir, "key.pem")), cert: readFileSync(path.join(tlsDir, "cert.pem")) },
     (req, res) => res.end("secure hello"),
   );
-  await new Promise((r) => tlsOrigin.listen(0, "127.0.0.1", r));
-  tlsUrl = `https://127.0.0.1:${tlsOrigin.address().port}`;
+  tlsUrl = `https://127.0.0.1:${await listenLoopback(tlsOrigin)}`;
 
   server = await startDev(worker(SOURCE), ["--threads", "1"]);
 });
 
 after(async () => {
   await server?.stop();
-  origin?.closeAllConnections?.();
-  origin?.close();
-  tlsOrigin?.closeAllConnections?.();
-  tlsOrigin?.close();
+  closeServer(origin);
+  closeServer(tlsOrigin);
 });
 
 const call = async (p, u, init) => {
@@ -431,13 +427,7 @@ test("a 50 MB response streams through a Worker's stream without the process gro
   const proxy = async () => {
     const res = await server.fetch(`/proxy-js?u=${encodeURIComponent(`${originUrl}/big`)}`);
     assert.equal(res.status, 200);
-    let total = 0;
-    let peak = 0;
-    let n = 0;
-    for await (const chunk of res.body) {
-      total += chunk.length;
-      if (++n % 32 === 0) peak = Math.max(peak, rssKiB(server.child.pid));
-    }
+    const { total, peak } = await drainSamplingRss(res.body, server.child.pid, { every: 32 });
     assert.equal(total, BIG);
     return peak;
   };

@@ -14,7 +14,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import WebSocket, { WebSocketServer } from "ws";
-import { startDev, worker, SLOW, sleep } from "./lib/harness.mjs";
+import { startDev, worker, SLOW, sleep, listenLoopback } from "./lib/harness.mjs";
 
 // The Worker: each route connects to the URL in ?u= and reports what happened as JSON.
 const SOURCE = String.raw`
@@ -243,10 +243,6 @@ let refusedPort;
 let caFile;
 let dev;
 
-function listen(server) {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port)));
-}
-
 before(async () => {
   const httpServer = http.createServer((req, res) => {
     res.writeHead(403, { "content-type": "text/plain", "x-why": "no entry" });
@@ -265,7 +261,7 @@ before(async () => {
   });
   plain.on("headers", (headers) => headers.push("X-Upstream: yes"));
   attachUpstream(plain);
-  plainPort = await listen(httpServer);
+  plainPort = await listenLoopback(httpServer);
   plain.httpServer = httpServer;
 
   // TLS: a self-signed certificate for 127.0.0.1 (only), trusted through HEARTH_CA_FILE.
@@ -277,7 +273,7 @@ before(async () => {
   tlsServer = https.createServer({ key: readFileSync(keyFile), cert: readFileSync(caFile) });
   const wss = new WebSocketServer({ server: tlsServer });
   attachUpstream(wss);
-  tlsPort = await listen(tlsServer);
+  tlsPort = await listenLoopback(tlsServer);
 
   raw = net.createServer((sock) => {
     sock.once("data", (d) => {
@@ -293,10 +289,10 @@ before(async () => {
     });
     sock.on("error", () => {});
   });
-  rawPort = await listen(raw);
+  rawPort = await listenLoopback(raw);
 
   const probe = net.createServer();
-  refusedPort = await listen(probe);
+  refusedPort = await listenLoopback(probe);
   await new Promise((r) => probe.close(r));
 
   dev = await startDev(worker(SOURCE), ["--threads", "1"], { env: { HEARTH_CA_FILE: caFile } });
@@ -487,6 +483,12 @@ function proxyClient(port, u, route = "/proxy", protocols = undefined) {
   });
   client.closed = new Promise((resolve) => client.on("close", (code, reason) => resolve([code, reason.toString()])));
   client.next = () => new Promise((resolve) => waiters.push(resolve));
+  // Sends and waits for the next message to come back.
+  client.exchange = (data) => {
+    const next = client.next();
+    client.send(data);
+    return next;
+  };
   client.messages = messages;
   return new Promise((resolve, reject) => {
     client.on("open", () => resolve(client));
@@ -497,12 +499,8 @@ function proxyClient(port, u, route = "/proxy", protocols = undefined) {
 test("a Worker proxies a client's WebSocket to an upstream one, both ways", async () => {
   for (const u of [`ws://127.0.0.1:${plainPort}/up`, `wss://127.0.0.1:${tlsPort}/up-tls`]) {
     const client = await proxyClient(dev.port, u);
-    let next = client.next();
-    client.send("through");
-    await next;
-    next = client.next();
-    client.send(Buffer.from([5, 6, 7]));
-    await next;
+    await client.exchange("through");
+    await client.exchange(Buffer.from([5, 6, 7]));
     assert.deepEqual(client.messages, ["through", [5, 6, 7]]);
     client.close(4100, "client done");
     assert.deepEqual(await client.closed, [4100, "client done"]);
@@ -519,15 +517,9 @@ test("a Worker returns the upstream's WebSocket in its Response: joined in C, bo
     ["/rewrap", `ws://127.0.0.1:${plainPort}/rewrap-up`],
   ]) {
     const client = await proxyClient(dev.port, u, route);
-    let next = client.next();
-    client.send("through");
-    await next;
-    next = client.next();
-    client.send(Buffer.from([5, 6, 7]));
-    await next;
-    next = client.next();
-    client.send("ping-me"); // the upstream pings the Worker's socket, which answers itself
-    await next;
+    await client.exchange("through");
+    await client.exchange(Buffer.from([5, 6, 7]));
+    await client.exchange("ping-me"); // the upstream pings the Worker's socket, which answers itself
     assert.deepEqual(client.messages, ["through", [5, 6, 7], "got pong"], route);
     client.close(4100, "client done");
     assert.deepEqual(await client.closed, [4100, "client done"]);
