@@ -61,6 +61,7 @@ struct ws_conn {
     bool started;       /* the stream is ours to read and write */
     bool reading;       /* uv_read_start is in effect */
     bool peer_eof;      /* the peer finished sending */
+    bool discarding;    /* a client past its close: reads are dropped until the server hangs up */
     bool in_recv;       /* inside wslay_event_recv: sending waits until it returns */
     bool failed;        /* a write failed or the peer reset: the connection is over */
     bool we_closed;     /* this side started the close */
@@ -495,6 +496,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
         after_io(ws);
         return;
     }
+    if (ws->discarding) {
+        ws->in.len = 0; /* the close is decided: what still comes is of no use */
+        return;
+    }
     ws->in.len += (size_t)nread;
     ws->last_recv_ms = uv_now(s->loop);
     process_input(ws);
@@ -524,9 +529,18 @@ static void after_io(ws_conn *ws) {
         return;
     }
     /* Our close frame is out and nothing more will be read (the peer's close came, or this
-     * side failed the connection): the server closes the TCP connection first. */
+     * side failed the connection): the server closes the TCP connection first. A client waits
+     * for the server to do so (RFC 6455, 7.1.1), reading and dropping what still arrives within
+     * the close timeout: closing with the server's bytes unread (the rest of a message too
+     * large, say) would reset the connection, and the server could lose our close frame. */
     if (wslay_event_get_close_sent(ws->ctx) && !wslay_event_get_read_enabled(ws->ctx) &&
         ws->writes_pending == 0) {
+        if (ws->opt.client && !ws->peer_eof) {
+            ws->discarding = true;
+            if (!ws->reading && uv_read_start(ws->stream, on_alloc, on_read) == 0)
+                ws->reading = true;
+            return;
+        }
         finish(ws);
         return;
     }

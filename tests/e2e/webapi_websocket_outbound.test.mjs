@@ -226,7 +226,12 @@ function attachUpstream(wss) {
       else if (text === "ping-me") {
         sock.once("pong", () => sock.send("got pong"));
         sock.ping();
-      } else if (text === "big") sock.send(Buffer.alloc(1536 * 1024, 7));
+      } else if (text === "big") {
+        // Far more than the 1 MiB limit, so that most of it is still on its way when the
+        // Worker's socket gives up: hearth must read and drop it rather than reset the
+        // connection, or this server may never see the 1009.
+        sock.send(Buffer.alloc(16 * 1024 * 1024, 7));
+      }
       else sock.send(data, { binary: isBinary });
     });
     if (p.startsWith("/headers")) sock.send(JSON.stringify(req.headers));
